@@ -1,0 +1,112 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reelfarm/common/result.hpp"
+
+namespace reelfarm {
+
+/// Logging (section `log`).
+struct log_settings {
+  std::string level = "info";  ///< debug, info, warn or error
+  std::string format = "kv";   ///< kv (key=value) or json
+};
+
+/// The embedded PostgreSQL and Redis started when no server is configured
+/// (section `embedded`).
+struct embedded_settings {
+  std::string data_dir;  ///< empty: ~/.reelfarm, or /var/lib/reelfarm for root
+  std::string run_as = "postgres";  ///< account the servers run as when started by root
+  std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
+  std::string redis_server = "/usr/bin/redis-server";
+  std::chrono::milliseconds start_timeout{60000};
+  std::chrono::milliseconds stop_timeout{30000};
+};
+
+/// The system of record (section `postgres`).
+struct postgres_settings {
+  std::string dsn;  ///< empty: use the embedded server
+  int pool_size = 8;
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+/// Caches, progress events and rate limits (section `redis`).
+struct redis_settings {
+  std::string url;  ///< empty: use the embedded server
+  std::chrono::milliseconds timeout{2000};
+};
+
+/// The HTTP API (section `gateway`).
+struct gateway_settings {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+};
+
+/// How a screenplay becomes shots and how long each lasts (section `planner`).
+struct planner_settings {
+  int speaking_rate_wpm = 150;  ///< dialogue: spoken words per minute
+  int reading_rate_wpm = 180;   ///< action: words per minute a viewer reads or sees
+  std::chrono::milliseconds establishing_shot{3000};
+  std::chrono::milliseconds min_shot{2000};
+  std::chrono::milliseconds max_shot{20000};
+};
+
+/// The whole configuration of a `reelfarm` process: defaults, then the YAML
+/// file, then `REELFARM_SECTION_KEY` environment variables, then flags.
+struct config {
+  log_settings log;
+  embedded_settings embedded;
+  postgres_settings postgres;
+  redis_settings redis;
+  gateway_settings gateway;
+  planner_settings planner;
+};
+
+/// What a configuration key holds.
+enum class config_type { string, integer, boolean, duration, choice };
+
+/// One documented key of the configuration, as `reelfarm config keys` and
+/// config/reelfarm.yaml describe it.
+struct config_key_info {
+  std::string_view section;
+  std::string_view key;
+  config_type type;
+  std::string_view doc;
+  bool secret;  ///< printed redacted
+};
+
+/// Where the configuration comes from besides the defaults.
+struct config_sources {
+  std::optional<std::string> file;        ///< YAML file (--config or REELFARM_CONFIG)
+  std::vector<std::string> environment;   ///< "NAME=value" entries; usually `environ`
+  std::vector<std::string> overrides;     ///< "section.key=value" from flags
+};
+
+/// Builds the configuration. Every problem is an error naming its source (the
+/// file with line and column, the environment variable, or the flag), the key
+/// and what was expected: unknown keys, wrong types and values out of range are
+/// never ignored and never replaced by a default.
+result<config> load_config(const config_sources& sources);
+
+/// The process environment as "NAME=value" entries.
+std::vector<std::string> process_environment();
+
+/// Every configuration key, in file order.
+std::vector<config_key_info> config_keys();
+
+/// The effective value of every key as "section.key = value" lines; secrets redacted.
+std::string describe(const config& cfg);
+
+/// The environment variable that overrides `section.key`: REELFARM_SECTION_KEY.
+std::string environment_name(std::string_view section, std::string_view key);
+
+/// Parses "250ms", "5s", "2m" or "1h".
+result<std::chrono::milliseconds> parse_duration(std::string_view text);
+/// Formats a duration the way parse_duration reads it, in the largest exact unit.
+std::string format_duration(std::chrono::milliseconds value);
+
+}  // namespace reelfarm

@@ -136,8 +136,8 @@ int main(int argc, char** argv) {
       return c.run(args, options);
     }
   }
-  std::fprintf(stderr, "reelfarm: unknown command '%.*s'\n\n", static_cast<int>(command_name.size()),
-               command_name.data());
+  std::fprintf(stderr, "reelfarm: unknown command '%.*s'\n\n",
+               static_cast<int>(command_name.size()), command_name.data());
   print_usage(stderr);
   return exit_usage;
 }

@@ -1,11 +1,11 @@
 #include "version.hpp"
 
-#include <caf/config.hpp>
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <sodium.h>
 #include <zmq.h>
+#include <caf/config.hpp>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/version.hxx>
@@ -46,9 +46,8 @@ std::string version_report() {
                       std::to_string(HIREDIS_PATCH));
   line("ZeroMQ", std::to_string(zmq_major) + "." + std::to_string(zmq_minor) + "." +
                      std::to_string(zmq_patch));
-  line("cppzmq", std::to_string(CPPZMQ_VERSION_MAJOR) + "." +
-                     std::to_string(CPPZMQ_VERSION_MINOR) + "." +
-                     std::to_string(CPPZMQ_VERSION_PATCH));
+  line("cppzmq", std::to_string(CPPZMQ_VERSION_MAJOR) + "." + std::to_string(CPPZMQ_VERSION_MINOR) +
+                     "." + std::to_string(CPPZMQ_VERSION_PATCH));
   line("nlohmann/json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
                             std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
                             std::to_string(NLOHMANN_JSON_VERSION_PATCH));

@@ -3,8 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <limits>
 #include <set>
 #include <variant>
@@ -39,11 +39,19 @@ struct key_spec {
 
 const std::vector<key_spec>& schema() {
   static const std::vector<key_spec> keys = {
-      {"log", "level", "Minimum level written: debug, info, warn or error.",
-       string_field{[](config& c) -> std::string& { return c.log.level; }}, 0, 0,
+      {"log",
+       "level",
+       "Minimum level written: debug, info, warn or error.",
+       string_field{[](config& c) -> std::string& { return c.log.level; }},
+       0,
+       0,
        {"debug", "info", "warn", "error"}},
-      {"log", "format", "Line format: kv (key=value) or json (one object per line).",
-       string_field{[](config& c) -> std::string& { return c.log.format; }}, 0, 0,
+      {"log",
+       "format",
+       "Line format: kv (key=value) or json (one object per line).",
+       string_field{[](config& c) -> std::string& { return c.log.format; }},
+       0,
+       0,
        {"kv", "json"}},
       {"embedded", "data_dir",
        "Folder of the embedded PostgreSQL and Redis data and of local media. Empty: "
@@ -64,18 +72,28 @@ const std::vector<key_spec>& schema() {
        "How long a server may take to shut down cleanly before it is killed.",
        duration_field{[](config& c) -> milliseconds& { return c.embedded.stop_timeout; }}, 1000,
        3600000},
-      {"postgres", "dsn",
+      {"postgres",
+       "dsn",
        "libpq connection string or URI of the PostgreSQL server. Empty: start the embedded "
        "one.",
-       string_field{[](config& c) -> std::string& { return c.postgres.dsn; }}, 0, 0, {}, true},
+       string_field{[](config& c) -> std::string& { return c.postgres.dsn; }},
+       0,
+       0,
+       {},
+       true},
       {"postgres", "pool_size", "Connections each process keeps to PostgreSQL.",
        integer_field{[](config& c) -> int& { return c.postgres.pool_size; }}, 1, 512},
       {"postgres", "connect_timeout", "How long one connection attempt may take.",
-       duration_field{[](config& c) -> milliseconds& { return c.postgres.connect_timeout; }},
-       1000, 600000},
-      {"redis", "url",
+       duration_field{[](config& c) -> milliseconds& { return c.postgres.connect_timeout; }}, 1000,
+       600000},
+      {"redis",
+       "url",
        "Redis URL, redis://[:password@]host:port[/db]. Empty: start the embedded one.",
-       string_field{[](config& c) -> std::string& { return c.redis.url; }}, 0, 0, {}, true},
+       string_field{[](config& c) -> std::string& { return c.redis.url; }},
+       0,
+       0,
+       {},
+       true},
       {"redis", "timeout", "Connect and command timeout for Redis.",
        duration_field{[](config& c) -> milliseconds& { return c.redis.timeout; }}, 10, 600000},
       {"gateway", "host", "Address the HTTP API listens on.",
@@ -87,14 +105,12 @@ const std::vector<key_spec>& schema() {
       {"planner", "reading_rate_wpm", "Words per minute an action paragraph is shown for.",
        integer_field{[](config& c) -> int& { return c.planner.reading_rate_wpm; }}, 60, 600},
       {"planner", "establishing_shot", "Length of the establishing shot of every scene.",
-       duration_field{[](config& c) -> milliseconds& { return c.planner.establishing_shot; }},
-       500, 60000},
-      {"planner", "min_shot", "Shortest shot the planner makes.",
-       duration_field{[](config& c) -> milliseconds& { return c.planner.min_shot; }}, 500,
+       duration_field{[](config& c) -> milliseconds& { return c.planner.establishing_shot; }}, 500,
        60000},
+      {"planner", "min_shot", "Shortest shot the planner makes.",
+       duration_field{[](config& c) -> milliseconds& { return c.planner.min_shot; }}, 500, 60000},
       {"planner", "max_shot", "Longest shot the planner makes; longer text is held this long.",
-       duration_field{[](config& c) -> milliseconds& { return c.planner.max_shot; }}, 1000,
-       600000},
+       duration_field{[](config& c) -> milliseconds& { return c.planner.max_shot; }}, 1000, 600000},
   };
   return keys;
 }
@@ -145,8 +161,7 @@ result<void> assign(config& cfg, const key_spec& spec, std::string_view text,
                     const std::string& where) {
   auto bad = [&](common_errc code) {
     return error(code, where + ": " + std::string(spec.section) + "." + std::string(spec.key) +
-                           " must be " + expected_text(spec) + ", got '" + std::string(text) +
-                           "'");
+                           " must be " + expected_text(spec) + ", got '" + std::string(text) + "'");
   };
   switch (spec.field.index()) {
     case 0: {
@@ -241,16 +256,15 @@ result<void> apply_file(config& cfg, const std::string& file) {
   } catch (const YAML::BadFile&) {
     return error(common_errc::config_file, file + ": cannot read the configuration file");
   } catch (const YAML::Exception& e) {
-    return error(common_errc::config_file,
-                 position(file, e.mark) + ": not valid YAML: " + e.msg);
+    return error(common_errc::config_file, position(file, e.mark) + ": not valid YAML: " + e.msg);
   }
   if (root.IsNull()) {
     return ok();  // an empty file keeps every default
   }
   if (!root.IsMap()) {
-    return error(common_errc::config_type,
-                 position(file, root.Mark()) + ": the top level must be a mapping of sections (" +
-                     join(sections(), ", ") + ")");
+    return error(common_errc::config_type, position(file, root.Mark()) +
+                                               ": the top level must be a mapping of sections (" +
+                                               join(sections(), ", ") + ")");
   }
   std::set<std::string> seen_sections;
   for (const auto& section_entry : root) {
@@ -258,9 +272,9 @@ result<void> apply_file(config& cfg, const std::string& file) {
     auto section = name_node.Scalar();
     auto where = position(file, name_node.Mark());
     if (!has_section(section)) {
-      return error(common_errc::config_unknown_key,
-                   where + ": unknown section '" + section + "' (known: " +
-                       join(sections(), ", ") + ")");
+      return error(
+          common_errc::config_unknown_key,
+          where + ": unknown section '" + section + "' (known: " + join(sections(), ", ") + ")");
     }
     if (!seen_sections.insert(section).second) {
       return error(common_errc::config_file, where + ": section '" + section + "' appears twice");
@@ -270,9 +284,9 @@ result<void> apply_file(config& cfg, const std::string& file) {
       continue;
     }
     if (!body.IsMap()) {
-      return error(common_errc::config_type,
-                   position(file, body.Mark()) + ": section '" + section +
-                       "' must be a mapping of keys (" + join(keys_of(section), ", ") + ")");
+      return error(common_errc::config_type, position(file, body.Mark()) + ": section '" + section +
+                                                 "' must be a mapping of keys (" +
+                                                 join(keys_of(section), ", ") + ")");
     }
     std::set<std::string> seen_keys;
     for (const auto& entry : body) {
@@ -292,8 +306,7 @@ result<void> apply_file(config& cfg, const std::string& file) {
       auto value_where = position(file, value.Mark());
       if (!value.IsScalar()) {
         return error(common_errc::config_type, value_where + ": " + section + "." + key +
-                                                   " must be " + expected_text(*spec) +
-                                                   ", got " +
+                                                   " must be " + expected_text(*spec) + ", got " +
                                                    (value.IsNull() ? "nothing" : "a collection"));
       }
       if (auto r = assign(cfg, *spec, value.Scalar(), value_where); !r) {

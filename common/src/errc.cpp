@@ -2,7 +2,9 @@
 
 namespace reelfarm {
 
-std::string_view category_of(common_errc) noexcept { return "common"; }
+std::string_view category_of(common_errc) noexcept {
+  return "common";
+}
 
 std::string_view to_string(common_errc code) noexcept {
   switch (code) {

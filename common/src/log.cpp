@@ -158,7 +158,9 @@ void set_sink(sink s) {
   global().out = std::move(s);
 }
 
-bool enabled(level lvl) noexcept { return static_cast<int>(lvl) >= global().minimum.load(); }
+bool enabled(level lvl) noexcept {
+  return static_cast<int>(lvl) >= global().minimum.load();
+}
 
 result<level> parse_level(std::string_view text) {
   for (auto lvl : {level::debug, level::info, level::warn, level::error}) {
@@ -166,8 +168,9 @@ result<level> parse_level(std::string_view text) {
       return lvl;
     }
   }
-  return reelfarm::error(common_errc::invalid_argument,
-               "unknown log level '" + std::string(text) + "' (expected debug, info, warn or error)");
+  return reelfarm::error(
+      common_errc::invalid_argument,
+      "unknown log level '" + std::string(text) + "' (expected debug, info, warn or error)");
 }
 
 result<format> parse_format(std::string_view text) {
@@ -178,7 +181,7 @@ result<format> parse_format(std::string_view text) {
     return format::json;
   }
   return reelfarm::error(common_errc::invalid_argument,
-               "unknown log format '" + std::string(text) + "' (expected kv or json)");
+                         "unknown log format '" + std::string(text) + "' (expected kv or json)");
 }
 
 void write(level lvl, std::string_view component, std::string_view message,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -82,7 +83,9 @@ child_process& child_process::operator=(child_process&& other) noexcept {
   return *this;
 }
 
-child_process::~child_process() { running(); }
+child_process::~child_process() {
+  running();
+}
 
 result<child_process> child_process::spawn(const process_options& options) {
   if (options.argv.empty()) {
@@ -170,8 +173,8 @@ result<child_process> child_process::spawn(const process_options& options) {
   if (n > 0) {
     child.wait_for(5s);
     return error(common_errc::process, "cannot start " + options.argv[0] + ": " +
-                                           stage_name(payload[0]) + " failed: " +
-                                           strerror(payload[1]));
+                                           stage_name(payload[0]) +
+                                           " failed: " + strerror(payload[1]));
   }
   return child;
 }
@@ -231,7 +234,23 @@ bool process_exists(pid_t pid) noexcept {
   if (pid <= 0) {
     return false;
   }
-  return kill(pid, 0) == 0 || errno == EPERM;
+  if (kill(pid, 0) != 0 && errno != EPERM) {
+    return false;
+  }
+  // A zombie has exited; it only waits for a parent (or an init that may
+  // never reap it, as in some containers) to collect its status.
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  std::FILE* stat = std::fopen(path, "r");
+  if (stat == nullptr) {
+    return true;
+  }
+  char buffer[512];
+  size_t n = std::fread(buffer, 1, sizeof buffer - 1, stat);
+  std::fclose(stat);
+  buffer[n] = '\0';
+  const char* close_paren = std::strrchr(buffer, ')');
+  return close_paren == nullptr || close_paren[1] == '\0' || close_paren[2] != 'Z';
 }
 
 std::string process_command_line(pid_t pid) {

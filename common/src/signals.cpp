@@ -44,11 +44,17 @@ void install_stop_handlers() {
   });
 }
 
-bool stop_requested() noexcept { return received.load() != 0; }
+bool stop_requested() noexcept {
+  return received.load() != 0;
+}
 
-void request_stop() noexcept { on_signal(SIGTERM); }
+void request_stop() noexcept {
+  on_signal(SIGTERM);
+}
 
-int stop_signal() noexcept { return received.load(); }
+int stop_signal() noexcept {
+  return received.load();
+}
 
 bool wait_for_stop(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -23,8 +23,12 @@ namespace {
 constexpr const char* user_name = "reelfarm";
 constexpr const char* database_name = "reelfarm";
 
-fs::path cluster_dir(const embedded_options& o) { return o.data_dir / "postgres"; }
-fs::path log_file(const embedded_options& o) { return o.data_dir / "log" / "postgres.log"; }
+fs::path cluster_dir(const embedded_options& o) {
+  return o.data_dir / "postgres";
+}
+fs::path log_file(const embedded_options& o) {
+  return o.data_dir / "log" / "postgres.log";
+}
 // Written once initdb and our settings are complete: a cluster without it is
 // the remains of an interrupted first start and holds no data yet.
 fs::path initialized_marker(const embedded_options& o) {
@@ -61,9 +65,17 @@ result<void> run_initdb(const embedded_options& options, const std::string& pass
     return r;
   }
   process_options p;
-  p.argv = {options.postgres_bin_dir + "/initdb", "-D", cluster.string(), "-U", user_name,
-            "--pwfile=" + pwfile.string(), "--auth-host=scram-sha-256", "--auth-local=peer",
-            "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"};
+  p.argv = {options.postgres_bin_dir + "/initdb",
+            "-D",
+            cluster.string(),
+            "-U",
+            user_name,
+            "--pwfile=" + pwfile.string(),
+            "--auth-host=scram-sha-256",
+            "--auth-local=peer",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-instructions"};
   p.run_as = options.run_as;
   p.output_file = log_file(options).string();
   p.working_dir = options.data_dir.string();
@@ -74,14 +86,15 @@ result<void> run_initdb(const embedded_options& options, const std::string& pass
     return std::move(status).error();
   }
   if (*status != 0) {
-    return error(store_errc::server_start, "initdb failed with status " +
-                                               std::to_string(*status) + "; its output:" +
-                                               embedded::log_tail(log_file(options)));
+    return error(store_errc::server_start,
+                 "initdb failed with status " + std::to_string(*status) +
+                     "; its output:" + embedded::log_tail(log_file(options)));
   }
   std::ofstream conf(cluster / "postgresql.conf", std::ios::app);
   conf << "\ninclude_if_exists = 'reelfarm.conf'\n";
   if (!conf) {
-    return error(store_errc::server_start, "cannot extend " + (cluster / "postgresql.conf").string());
+    return error(store_errc::server_start,
+                 "cannot extend " + (cluster / "postgresql.conf").string());
   }
   conf.close();
   return write_file_atomically(initialized_marker(options), "1\n", 0644);
@@ -101,8 +114,8 @@ result<void> wait_until_ready(child_process& process, const embedded_options& op
       return error(store_errc::server_start,
                    "PostgreSQL exited during start-up with status " +
                        std::to_string(process.exit_status().value_or(-1)) + "; its log (" +
-                       log_file(options).string() + ") ends with:" +
-                       embedded::log_tail(log_file(options)));
+                       log_file(options).string() +
+                       ") ends with:" + embedded::log_tail(log_file(options)));
     }
     if (signals::stop_requested()) {
       return error(common_errc::interrupted, "interrupted while PostgreSQL was starting");
@@ -110,8 +123,8 @@ result<void> wait_until_ready(child_process& process, const embedded_options& op
     if (std::chrono::steady_clock::now() > deadline) {
       return error(store_errc::server_start,
                    "PostgreSQL did not answer on port " + std::to_string(port) + " within " +
-                       format_duration(options.start_timeout) + "; its log ends with:" +
-                       embedded::log_tail(log_file(options)));
+                       format_duration(options.start_timeout) +
+                       "; its log ends with:" + embedded::log_tail(log_file(options)));
     }
     std::this_thread::sleep_for(step);
     step = std::min(step * 2, std::chrono::milliseconds(100));
@@ -134,13 +147,13 @@ result<std::string> query_one(PGconn* conn, const char* sql) {
 
 // Creates the application database on first start; returns the server version.
 result<std::string> prepare_database(int port, const std::string& password) {
-  auto dsn = "host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres user=" +
-             user_name + " password=" + password + " connect_timeout=5";
+  auto dsn = "host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres user=" + user_name +
+             " password=" + password + " connect_timeout=5";
   pg_connection conn(PQconnectdb(dsn.c_str()), &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return error(store_errc::connection,
-                 std::string("cannot connect to the embedded PostgreSQL: ") +
-                     PQerrorMessage(conn.get()));
+    return error(
+        store_errc::connection,
+        std::string("cannot connect to the embedded PostgreSQL: ") + PQerrorMessage(conn.get()));
   }
   auto exists = query_one(conn.get(), "SELECT 1 FROM pg_database WHERE datname = 'reelfarm'");
   if (!exists) {
@@ -158,20 +171,18 @@ result<std::string> prepare_database(int port, const std::string& password) {
 
 result<embedded_postgres> embedded_postgres::start(const embedded_options& options) {
   auto cluster = cluster_dir(options);
-  for (auto [dir, mode] : {std::pair{options.data_dir / "log", 0755},
-                           std::pair{options.data_dir / "run", 0755}}) {
+  for (auto [dir, mode] :
+       {std::pair{options.data_dir / "log", 0755}, std::pair{options.data_dir / "run", 0755}}) {
     if (auto r = ensure_directory(dir, static_cast<mode_t>(mode)); !r) {
       return std::move(r).error();
     }
   }
   // The log must be writable by the server account.
-  {
-    std::ofstream touch(log_file(options), std::ios::app);
-  }
+  { std::ofstream touch(log_file(options), std::ios::app); }
   if (options.run_as) {
     if (chown(log_file(options).c_str(), options.run_as->uid, options.run_as->gid) != 0) {
-      return error(store_errc::data_dir, "cannot hand " + log_file(options).string() + " to " +
-                                             options.run_as->name);
+      return error(store_errc::data_dir,
+                   "cannot hand " + log_file(options).string() + " to " + options.run_as->name);
     }
   }
   if (auto r = stop_leftover(options); !r) {
@@ -224,8 +235,9 @@ result<embedded_postgres> embedded_postgres::start(const embedded_options& optio
   server.endpoint_.port = *port;
   server.endpoint_.pid = server.process_.pid();
   server.endpoint_.version = *version;
-  server.endpoint_.address = "host=127.0.0.1 port=" + std::to_string(*port) + " dbname=" +
-                             database_name + " user=" + user_name + " password=" + *password;
+  server.endpoint_.address = "host=127.0.0.1 port=" + std::to_string(*port) +
+                             " dbname=" + database_name + " user=" + user_name +
+                             " password=" + *password;
   log::info("store", "embedded PostgreSQL is ready",
             {{"port", *port}, {"pid", server.endpoint_.pid}, {"version", *version}});
   return server;
@@ -252,8 +264,8 @@ result<void> embedded_postgres::stop() {
     }
   }
   if (process_.running()) {
-    return error(store_errc::server_stop, "PostgreSQL (pid " + std::to_string(pid) +
-                                              ") did not stop");
+    return error(store_errc::server_stop,
+                 "PostgreSQL (pid " + std::to_string(pid) + ") did not stop");
   }
   log::info("store", "embedded PostgreSQL stopped", {{"pid", pid}});
   return ok();

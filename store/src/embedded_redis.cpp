@@ -18,9 +18,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
-fs::path redis_dir(const embedded_options& o) { return o.data_dir / "redis"; }
-fs::path pid_file(const embedded_options& o) { return redis_dir(o) / "redis.pid"; }
-fs::path log_file(const embedded_options& o) { return o.data_dir / "log" / "redis.log"; }
+fs::path redis_dir(const embedded_options& o) {
+  return o.data_dir / "redis";
+}
+fs::path pid_file(const embedded_options& o) {
+  return redis_dir(o) / "redis.pid";
+}
+fs::path log_file(const embedded_options& o) {
+  return o.data_dir / "log" / "redis.log";
+}
 
 std::string config_text(const embedded_options& options, int port, const std::string& password) {
   auto dir = redis_dir(options).string();
@@ -28,13 +34,21 @@ std::string config_text(const embedded_options& options, int port, const std::st
       "# Written by reelfarm at every start.\n"
       "bind 127.0.0.1\n"
       "protected-mode yes\n"
-      "port " + std::to_string(port) + "\n"
+      "port " +
+      std::to_string(port) +
+      "\n"
       "unixsocket \"\"\n"
       "daemonize no\n"
-      "dir \"" + dir + "\"\n"
-      "pidfile \"" + pid_file(options).string() + "\"\n"
+      "dir \"" +
+      dir +
+      "\"\n"
+      "pidfile \"" +
+      pid_file(options).string() +
+      "\"\n"
       "logfile \"\"\n"
-      "requirepass " + password + "\n"
+      "requirepass " +
+      password +
+      "\n"
       "maxclients 10000\n";
   if (options.durable) {
     text += "appendonly yes\nappendfsync everysec\nsave 300 1\n";
@@ -63,8 +77,8 @@ result<std::string> wait_until_ready(child_process& process, const embedded_opti
       return error(store_errc::server_start,
                    "Redis exited during start-up with status " +
                        std::to_string(process.exit_status().value_or(-1)) + "; its log (" +
-                       log_file(options).string() + ") ends with:" +
-                       embedded::log_tail(log_file(options)));
+                       log_file(options).string() +
+                       ") ends with:" + embedded::log_tail(log_file(options)));
     }
     if (signals::stop_requested()) {
       return error(common_errc::interrupted, "interrupted while Redis was starting");
@@ -100,14 +114,12 @@ result<embedded_redis> embedded_redis::start(const embedded_options& options) {
     return std::move(port).error();
   }
   auto conf = redis_dir(options) / "redis.conf";
-  if (auto r = write_file_atomically(conf, config_text(options, *port, *password), 0600,
-                                     options.run_as);
+  if (auto r =
+          write_file_atomically(conf, config_text(options, *port, *password), 0600, options.run_as);
       !r) {
     return std::move(r).error();
   }
-  {
-    std::ofstream touch(log_file(options), std::ios::app);
-  }
+  { std::ofstream touch(log_file(options), std::ios::app); }
   if (options.run_as &&
       chown(log_file(options).c_str(), options.run_as->uid, options.run_as->gid) != 0) {
     return error(store_errc::data_dir,

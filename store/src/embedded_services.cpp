@@ -14,8 +14,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path lock_file(const embedded_options& o) { return o.data_dir / "reelfarm.lock"; }
-fs::path state_file(const embedded_options& o) { return o.data_dir / "run" / "services.json"; }
+fs::path lock_file(const embedded_options& o) {
+  return o.data_dir / "reelfarm.lock";
+}
+fs::path state_file(const embedded_options& o) {
+  return o.data_dir / "run" / "services.json";
+}
 
 result<file_lock> prepare_data_dir(const embedded_options& options) {
   if (auto r = ensure_directory(options.data_dir, 0755); !r) {
@@ -33,10 +37,16 @@ result<void> write_state(const embedded_options& options, const server_endpoint&
                          const server_endpoint& redis) {
   nlohmann::json state = {
       {"data_dir", options.data_dir.string()},
-      {"postgres", {{"dsn", postgres.address}, {"port", postgres.port}, {"pid", postgres.pid},
-                    {"version", postgres.version}}},
-      {"redis", {{"url", redis.address}, {"port", redis.port}, {"pid", redis.pid},
-                 {"version", redis.version}}},
+      {"postgres",
+       {{"dsn", postgres.address},
+        {"port", postgres.port},
+        {"pid", postgres.pid},
+        {"version", postgres.version}}},
+      {"redis",
+       {{"url", redis.address},
+        {"port", redis.port},
+        {"pid", redis.pid},
+        {"version", redis.version}}},
   };
   return write_file_atomically(state_file(options), state.dump(2) + "\n", 0600);
 }
@@ -73,9 +83,9 @@ result<embedded_options> embedded_options_from(const embedded_settings& settings
                        "or name another account)");
     }
     if (who->uid == 0) {
-      return error(store_errc::data_dir,
-                   "embedded.run_as must name an unprivileged account, not '" + settings.run_as +
-                       "'");
+      return error(
+          store_errc::data_dir,
+          "embedded.run_as must name an unprivileged account, not '" + settings.run_as + "'");
     }
     options.run_as = *who;
   }
@@ -111,7 +121,9 @@ result<std::unique_ptr<embedded_services>> embedded_services::start(
       options, std::move(lock).value(), std::move(postgres).value(), std::move(redis).value()));
 }
 
-embedded_services::~embedded_services() { (void)stop(); }
+embedded_services::~embedded_services() {
+  (void)stop();
+}
 
 result<void> embedded_services::stop() {
   if (stopped_) {

@@ -116,8 +116,8 @@ result<void> stop_by_pid_file(const fs::path& pid_file, const std::string& progr
   log::warn("store", "stopping a server left running by an earlier reelfarm",
             {{"program", program}, {"pid", *pid}, {"pid_file", pid_file.string()}});
   if (!terminate_process(*pid, sig, timeout)) {
-    return error(store_errc::server_stop, "cannot stop the " + program + " left running as pid " +
-                                              std::to_string(*pid));
+    return error(store_errc::server_stop,
+                 "cannot stop the " + program + " left running as pid " + std::to_string(*pid));
   }
   return ok();
 }

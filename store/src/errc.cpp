@@ -2,7 +2,9 @@
 
 namespace reelfarm {
 
-std::string_view category_of(store_errc) noexcept { return "store"; }
+std::string_view category_of(store_errc) noexcept {
+  return "store";
+}
 
 std::string_view to_string(store_errc code) noexcept {
   switch (code) {

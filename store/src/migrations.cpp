@@ -53,8 +53,8 @@ result<std::vector<migration>> make_migrations(
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
   for (size_t i = 1; i < out.size(); ++i) {
     if (out[i].version == out[i - 1].version) {
-      return error(store_errc::migration_failed, "migrations " + out[i - 1].name + " and " +
-                                                     out[i].name + " share a version");
+      return error(store_errc::migration_failed,
+                   "migrations " + out[i - 1].name + " and " + out[i].name + " share a version");
     }
   }
   return out;
@@ -83,8 +83,7 @@ result<int> schema_version(pqxx::connection& conn) {
   }
 }
 
-result<migration_report> migrate(pqxx::connection& conn,
-                                 const std::vector<migration>& migrations) {
+result<migration_report> migrate(pqxx::connection& conn, const std::vector<migration>& migrations) {
   migration_report report;
   const migration* current = nullptr;
   try {
@@ -105,8 +104,8 @@ result<migration_report> migrate(pqxx::connection& conn,
     if (report.from_version > newest_known) {
       return error(store_errc::migration_newer,
                    "the database schema is at version " + std::to_string(report.from_version) +
-                       " (" + applied.rbegin()->second.first +
-                       "), newer than this binary knows (" + std::to_string(newest_known) +
+                       " (" + applied.rbegin()->second.first + "), newer than this binary knows (" +
+                       std::to_string(newest_known) +
                        "); run a newer reelfarm or restore a matching backup");
     }
     for (const auto& m : migrations) {
@@ -114,13 +113,14 @@ result<migration_report> migrate(pqxx::connection& conn,
       if (found != applied.end()) {
         if (found->second.second != m.checksum) {
           return error(store_errc::migration_changed,
-                       "migration " + m.name + " was changed after it was applied to this "
-                       "database; add a new migration instead of editing an applied one");
+                       "migration " + m.name +
+                           " was changed after it was applied to this "
+                           "database; add a new migration instead of editing an applied one");
         }
         continue;
       }
       current = &m;
-      tx.exec0(std::string(m.sql));
+      tx.exec(std::string(m.sql));
       tx.exec_params0("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                       m.version, m.name, m.checksum);
       report.applied.push_back(m.name);
@@ -129,8 +129,8 @@ result<migration_report> migrate(pqxx::connection& conn,
     tx.commit();
     report.to_version = std::max(report.from_version, newest_known);
   } catch (const std::exception& e) {
-    std::string where = current != nullptr ? "migration " + current->name + " failed" :
-                                             "applying migrations failed";
+    std::string where = current != nullptr ? "migration " + current->name + " failed"
+                                           : "applying migrations failed";
     return error(store_errc::migration_failed,
                  where + " and nothing was applied: " + std::string(e.what()));
   }

@@ -12,8 +12,8 @@ result<std::unique_ptr<pqxx::connection>> connect_postgres(const std::string& ds
     return std::make_unique<pqxx::connection>(dsn);
   } catch (const std::exception& e) {
     // libpq's message names host and port but never the password.
-    return error(store_errc::connection, "cannot connect to PostgreSQL (" + log::redact_dsn(dsn) +
-                                             "): " + e.what());
+    return error(store_errc::connection,
+                 "cannot connect to PostgreSQL (" + log::redact_dsn(dsn) + "): " + e.what());
   }
 }
 

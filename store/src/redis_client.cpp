@@ -65,7 +65,9 @@ result<redis_url> parse_redis_url(const std::string& url) {
   return out;
 }
 
-void redis_client::context_deleter::operator()(redisContext* c) const { redisFree(c); }
+void redis_client::context_deleter::operator()(redisContext* c) const {
+  redisFree(c);
+}
 
 redis_client::~redis_client() = default;
 
@@ -113,12 +115,11 @@ result<std::string> redis_client::command(const std::vector<std::string>& args) 
     argv.push_back(a.data());
     lengths.push_back(a.size());
   }
-  auto* reply = static_cast<redisReply*>(redisCommandArgv(
-      context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
+  auto* reply = static_cast<redisReply*>(
+      redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
   if (reply == nullptr) {
-    return error(store_errc::redis,
-                 "Redis command " + (args.empty() ? std::string() : args[0]) +
-                     " failed: " + std::string(context_->errstr));
+    return error(store_errc::redis, "Redis command " + (args.empty() ? std::string() : args[0]) +
+                                        " failed: " + std::string(context_->errstr));
   }
   std::unique_ptr<redisReply, decltype(&freeReplyObject)> guard(reply, &freeReplyObject);
   switch (reply->type) {
@@ -132,8 +133,8 @@ result<std::string> redis_client::command(const std::vector<std::string>& args) 
     case REDIS_REPLY_STATUS:
       return std::string(reply->str, reply->len);
     default:
-      return error(store_errc::redis, "unexpected reply type " + std::to_string(reply->type) +
-                                          " to " + args[0]);
+      return error(store_errc::redis,
+                   "unexpected reply type " + std::to_string(reply->type) + " to " + args[0]);
   }
 }
 

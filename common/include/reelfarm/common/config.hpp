@@ -19,7 +19,7 @@ struct log_settings {
 /// The embedded PostgreSQL and Redis started when no server is configured
 /// (section `embedded`).
 struct embedded_settings {
-  std::string data_dir;  ///< empty: ~/.reelfarm, or /var/lib/reelfarm for root
+  std::string data_dir;             ///< empty: ~/.reelfarm, or /var/lib/reelfarm for root
   std::string run_as = "postgres";  ///< account the servers run as when started by root
   std::string postgres_bin_dir = "/usr/lib/postgresql/15/bin";
   std::string redis_server = "/usr/bin/redis-server";
@@ -81,9 +81,9 @@ struct config_key_info {
 
 /// Where the configuration comes from besides the defaults.
 struct config_sources {
-  std::optional<std::string> file;        ///< YAML file (--config or REELFARM_CONFIG)
-  std::vector<std::string> environment;   ///< "NAME=value" entries; usually `environ`
-  std::vector<std::string> overrides;     ///< "section.key=value" from flags
+  std::optional<std::string> file;       ///< YAML file (--config or REELFARM_CONFIG)
+  std::vector<std::string> environment;  ///< "NAME=value" entries; usually `environ`
+  std::vector<std::string> overrides;    ///< "section.key=value" from flags
 };
 
 /// Builds the configuration. Every problem is an error naming its source (the

@@ -18,8 +18,7 @@ class error {
   /// Builds an error from a module's `errc` value. The module provides
   /// `std::string_view category_of(errc)` and `std::string_view to_string(errc)`.
   template <class Errc>
-    requires std::is_enum_v<Errc>
-  error(Errc code, std::string message)
+  requires std::is_enum_v<Errc> error(Errc code, std::string message)
       : category_(category_of(code)),
         code_name_(to_string(code)),
         code_(static_cast<int>(code)),
@@ -36,7 +35,7 @@ class error {
 
   /// True when this error carries `code`.
   template <class Errc>
-    requires std::is_enum_v<Errc>
+  requires std::is_enum_v<Errc>
   bool is(Errc code) const noexcept {
     return category_ == category_of(code) && code_ == static_cast<int>(code);
   }

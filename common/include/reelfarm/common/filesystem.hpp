@@ -19,8 +19,7 @@ result<void> ensure_directory(const std::filesystem::path& dir, mode_t mode,
 /// Writes `content` to `file` atomically (temporary file, fsync, rename) with
 /// `mode`, so a crash leaves either the old or the new file, never half of one.
 result<void> write_file_atomically(const std::filesystem::path& file, std::string_view content,
-                                   mode_t mode,
-                                   const std::optional<account>& owner = std::nullopt);
+                                   mode_t mode, const std::optional<account>& owner = std::nullopt);
 
 /// Reads a whole file.
 result<std::string> read_file(const std::filesystem::path& file);

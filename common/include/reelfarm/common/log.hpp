@@ -30,8 +30,8 @@ class field {
   field(std::string_view key, secret) : key_(key), value_("[redacted]") {}
   field(std::string_view key, bool value) : key_(key), value_(value ? "true" : "false") {}
   template <class Number>
-    requires std::is_arithmetic_v<Number>
-  field(std::string_view key, Number value) : key_(key), value_(std::to_string(value)) {}
+  requires std::is_arithmetic_v<Number> field(std::string_view key, Number value)
+      : key_(key), value_(std::to_string(value)) {}
 
   std::string_view key() const noexcept { return key_; }
   const std::string& value() const noexcept { return value_; }

@@ -23,13 +23,13 @@ result<account> lookup_account(const std::string& name);
 
 /// How to start a child process.
 struct process_options {
-  std::vector<std::string> argv;     ///< argv[0] is the executable's path
-  std::optional<account> run_as;     ///< switch to this account (needs root)
-  std::string working_dir;           ///< empty: inherit
-  std::string output_file;           ///< stdout and stderr appended here; empty: /dev/null
-  bool die_with_parent = true;       ///< deliver `death_signal` when the parent dies (kill -9)
-  int death_signal = 15;             ///< SIGTERM unless the program wants another
-  bool own_process_group = true;     ///< so a terminal's Ctrl-C reaches only the parent
+  std::vector<std::string> argv;  ///< argv[0] is the executable's path
+  std::optional<account> run_as;  ///< switch to this account (needs root)
+  std::string working_dir;        ///< empty: inherit
+  std::string output_file;        ///< stdout and stderr appended here; empty: /dev/null
+  bool die_with_parent = true;    ///< deliver `death_signal` when the parent dies (kill -9)
+  int death_signal = 15;          ///< SIGTERM unless the program wants another
+  bool own_process_group = true;  ///< so a terminal's Ctrl-C reaches only the parent
 };
 
 /// A child process started by `spawn`. Not copyable; moving transfers the

@@ -13,7 +13,7 @@ namespace reelfarm {
 template <class T>
 class [[nodiscard]] result {
  public:
-  result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  result(T value) : state_(std::in_place_index<0>, std::move(value)) {}            // NOLINT
   result(reelfarm::error err) : state_(std::in_place_index<1>, std::move(err)) {}  // NOLINT
 
   bool has_value() const noexcept { return state_.index() == 0; }
@@ -73,6 +73,8 @@ class [[nodiscard]] result<void> {
 };
 
 /// The success value of `result<void>`.
-inline result<void> ok() { return {}; }
+inline result<void> ok() {
+  return {};
+}
 
 }  // namespace reelfarm

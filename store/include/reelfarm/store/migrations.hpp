@@ -8,13 +8,12 @@
 
 #include "reelfarm/common/result.hpp"
 
-
 namespace reelfarm {
 
 /// One versioned SQL migration (store/migrations/NNNN_name.sql).
 struct migration {
   int version = 0;
-  std::string name;      ///< the file name without .sql, e.g. "0001_foundation"
+  std::string name;  ///< the file name without .sql, e.g. "0001_foundation"
   std::string_view sql;
   std::string checksum;  ///< SHA-256 of the SQL, hex
 };
@@ -29,8 +28,8 @@ result<std::vector<migration>> make_migrations(
 
 /// What `migrate` did.
 struct migration_report {
-  int from_version = 0;  ///< schema version before
-  int to_version = 0;    ///< schema version after
+  int from_version = 0;              ///< schema version before
+  int to_version = 0;                ///< schema version after
   std::vector<std::string> applied;  ///< names, in order
 };
 

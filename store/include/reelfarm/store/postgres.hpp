@@ -8,7 +8,6 @@
 
 #include "reelfarm/common/result.hpp"
 
-
 namespace reelfarm {
 
 /// Opens a libpqxx connection; the error names the server (never the password).

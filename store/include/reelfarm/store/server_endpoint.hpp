@@ -11,7 +11,7 @@ struct server_endpoint {
   std::string address;  ///< DSN (PostgreSQL) or URL (Redis), with credentials
   int port = 0;
   pid_t pid = 0;
-  std::string version;     ///< as the server reports it
+  std::string version;       ///< as the server reports it
   bool initialized = false;  ///< true when this start created the data
 };
 

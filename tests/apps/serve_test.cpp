@@ -1,0 +1,95 @@
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "reelfarm/common/process.hpp"
+#include "run_reelfarm.hpp"
+
+using namespace reelfarm;
+using namespace reelfarm::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// `reelfarm serve` running in the background on a data folder of its own.
+struct background_serve {
+  child_process process;
+  std::filesystem::path log;
+
+  explicit background_serve(const std::filesystem::path& data_dir) {
+    log = data_dir.parent_path() / ("serve-" + std::to_string(::time(nullptr)) + ".log");
+    process_options p;
+    p.argv = {REELFARM_BINARY, "--data-dir", data_dir.string(), "serve"};
+    p.output_file = log.string();
+    auto child = child_process::spawn(p);
+    REQUIRE(child);
+    process = std::move(child).value();
+  }
+
+  // Waits for the "ready" line, or fails with the log.
+  void wait_ready() {
+    for (int i = 0; i < 600; ++i) {
+      auto text = read_file(log);
+      if (text && text->find("msg=\"ready") != std::string::npos) {
+        return;
+      }
+      REQUIRE(process.running());
+      std::this_thread::sleep_for(100ms);
+    }
+    FAIL("serve did not become ready: " << read_file(log).value());
+  }
+};
+
+nlohmann::json state_of(const std::filesystem::path& data_dir) {
+  return nlohmann::json::parse(*read_file(data_dir / "run" / "services.json"));
+}
+
+}  // namespace
+
+TEST_CASE("serve --check starts the services, migrates, reports and stops", "[serve]") {
+  temp_dir dir;
+  auto run = run_reelfarm({"--data-dir", (dir.path() / "data").string(), "serve", "--check"});
+  INFO(run.output);
+  CHECK(run.status == 0);
+  CHECK_THAT(run.output, Catch::Contains("PostgreSQL 15.") && Catch::Contains("Redis ") &&
+                             Catch::Contains("schema version") &&
+                             Catch::Contains("all services stopped cleanly"));
+  CHECK_THAT(run.output, !Catch::Contains("password="));
+}
+
+TEST_CASE("serve survives kill -9: a restart recovers the servers and keeps the data", "[serve]") {
+  temp_dir dir;
+  auto data = dir.path() / "data";
+  pid_t old_postgres = 0;
+  {
+    background_serve serve(data);
+    serve.wait_ready();
+    auto state = state_of(data);
+    old_postgres = state["postgres"]["pid"].get<pid_t>();
+    pqxx::connection conn(state["postgres"]["dsn"].get<std::string>());
+    pqxx::work tx(conn);
+    tx.exec0("INSERT INTO users (email, password_hash) VALUES ('kill9@example.com', 'x')");
+    tx.commit();
+    serve.process.signal(SIGKILL);
+    REQUIRE(serve.process.wait_for(5s));
+  }
+  background_serve serve(data);
+  serve.wait_ready();
+  auto state = state_of(data);
+  CHECK(state["postgres"]["pid"].get<pid_t>() != old_postgres);
+  {
+    pqxx::connection conn(state["postgres"]["dsn"].get<std::string>());
+    pqxx::read_transaction tx(conn);
+    CHECK(tx.exec1("SELECT count(*) FROM users WHERE email = 'kill9@example.com'")[0].as<int>() ==
+          1);
+  }
+  // SIGTERM: an orderly stop of everything serve started.
+  serve.process.signal(SIGTERM);
+  REQUIRE(serve.process.wait_for(60s));
+  CHECK(serve.process.exit_status() == 0);
+  CHECK_FALSE(process_exists(state["postgres"]["pid"].get<pid_t>()));
+  CHECK_FALSE(process_exists(state["redis"]["pid"].get<pid_t>()));
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian 12 packages only), builds reelfarm, and then
+#   run   renders the main job on the embedded default (today: starts the
+#         embedded PostgreSQL and Redis, applies migrations, prints their
+#         status and stops them)
+#   test  runs the whole test suite, then again under AddressSanitizer and
+#         UndefinedBehaviorSanitizer (skip with REELFARM_SANITIZERS=0)
+#   deps  only installs the packages
+#   build only installs and builds
+# Safe to run again: installed packages are skipped, builds are incremental.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+jobs="${REELFARM_JOBS:-2}"   # the reference machine has 2 cores; each CAF/Beast unit needs ~1.3 GB
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config ccache
+  # libraries named in the design card
+  libcaf-dev libzmq3-dev cppzmq-dev libpqxx-dev libpq-dev libhiredis-dev nlohmann-json3-dev
+  libcurl4-openssl-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+  libswresample-dev prometheus-cpp-dev libyaml-cpp-dev libsodium-dev libssl-dev libboost-dev
+  # servers the embedded default starts, and media tools
+  postgresql redis-server ffmpeg
+  # tests and benchmarks
+  catch2 libbenchmark-dev clang
+)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+install_packages() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "all ${#packages[@]} packages are installed"
+    return
+  fi
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  log "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+build() {  # build DIR [cmake args...]
+  local dir="$1"; shift
+  log "building in $dir"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+run_tests() {  # run_tests DIR
+  log "testing in $1"
+  ctest --test-dir "$1" --output-on-failure -j "$jobs" --timeout 900
+}
+
+case "${1:-}" in
+  deps)
+    install_packages ;;
+  build)
+    install_packages
+    build build ;;
+  run)
+    install_packages
+    build build
+    log "running the main job"
+    ./build/apps/reelfarm/reelfarm serve --check ;;
+  test)
+    install_packages
+    build build
+    run_tests build
+    if [ "${REELFARM_SANITIZERS:-1}" != 0 ]; then
+      build build-asan -DREELFARM_SANITIZE=ON -DREELFARM_BUILD_BENCH=OFF
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        run_tests build-asan
+    fi ;;
+  *)
+    echo "usage: deploy/setup.sh run|test|deps|build" >&2
+    exit 2 ;;
+esac

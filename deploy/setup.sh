@@ -22,6 +22,8 @@ packages=(
   libswresample-dev prometheus-cpp-dev libyaml-cpp-dev libsodium-dev libssl-dev libboost-dev
   # servers the embedded default starts, and media tools
   postgresql redis-server ffmpeg
+  # the animatic renderer: a real font and a speech engine
+  fonts-dejavu-core espeak-ng libespeak-ng-dev
   # tests and benchmarks
   catch2 libbenchmark-dev clang
 )

@@ -23,6 +23,7 @@ constexpr command commands[] = {
     {"serve", cmd_serve, "run the farm: embedded services, migrations (--check: verify and exit)"},
     {"node", cmd_node, "run a render node that joins a coordinator"},
     {"render", cmd_render, "render a screenplay to a film on this machine"},
+    {"render-shot", cmd_render_shot, "render one shot or a screenplay locally, without the farm"},
     {"plan", cmd_plan, "split a screenplay into scenes and shots and price it"},
     {"ctl", cmd_ctl, "talk to a running farm (projects, credits, nodes)"},
     {"bench", cmd_bench, "run a benchmark (bench --help lists them)"},
@@ -35,7 +36,7 @@ void print_usage(std::FILE* out) {
                "                [--log-level LEVEL] COMMAND [ARGS]\n"
                "       reelfarm --version | --help\n\ncommands:\n");
   for (const auto& c : commands) {
-    std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+    std::fprintf(out, "  %-12.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                  static_cast<int>(c.summary.size()), c.summary.data());
   }
   std::fprintf(out,

@@ -1,11 +1,24 @@
 #include "reelfarm/store/postgres.hpp"
 
+#include <algorithm>
 #include <pqxx/pqxx>
 
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/store/errc.hpp"
 
 namespace reelfarm {
+
+std::string with_connect_timeout(const std::string& dsn, std::chrono::milliseconds timeout) {
+  if (dsn.find("connect_timeout") != std::string::npos) {
+    return dsn;
+  }
+  // libpq counts whole seconds, and at least 2.
+  auto seconds = std::to_string(std::max<long long>(2, (timeout.count() + 999) / 1000));
+  if (dsn.starts_with("postgresql://") || dsn.starts_with("postgres://")) {
+    return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=" + seconds;
+  }
+  return dsn + (dsn.empty() ? "" : " ") + "connect_timeout=" + seconds;
+}
 
 result<std::unique_ptr<pqxx::connection>> connect_postgres(const std::string& dsn) {
   try {

@@ -28,6 +28,7 @@ result<std::unique_ptr<store_services>> store_services::open(const config& cfg) 
       out->redis_url_ = out->embedded_->redis().address;
     }
   }
+  out->postgres_dsn_ = with_connect_timeout(out->postgres_dsn_, cfg.postgres.connect_timeout);
   auto conn = connect_postgres(out->postgres_dsn_);
   if (!conn) {
     return std::move(conn).error();

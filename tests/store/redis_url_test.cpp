@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "reelfarm/store/errc.hpp"
+#include "reelfarm/store/postgres.hpp"
 #include "reelfarm/store/redis_client.hpp"
 
 using namespace reelfarm;
@@ -33,4 +34,13 @@ TEST_CASE("bad Redis URLs are errors saying what is wrong", "[redis]") {
     REQUIRE_FALSE(r);
     CHECK(r.error().is(store_errc::invalid_url));
   }
+}
+
+TEST_CASE("a connect timeout is added to DSNs that lack one", "[postgres]") {
+  using namespace std::chrono_literals;
+  CHECK(with_connect_timeout("host=h dbname=x", 5s) == "host=h dbname=x connect_timeout=5");
+  CHECK(with_connect_timeout("postgresql://h/db", 1500ms) == "postgresql://h/db?connect_timeout=2");
+  CHECK(with_connect_timeout("postgresql://h/db?sslmode=require", 10s) ==
+        "postgresql://h/db?sslmode=require&connect_timeout=10");
+  CHECK(with_connect_timeout("host=h connect_timeout=1", 5s) == "host=h connect_timeout=1");
 }

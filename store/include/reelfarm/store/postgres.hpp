@@ -10,6 +10,11 @@
 
 namespace reelfarm {
 
+/// `dsn` with a connect timeout unless it sets one itself: libpq would
+/// otherwise wait forever for a server that never answers. Handles both the
+/// key=value and the URI form.
+std::string with_connect_timeout(const std::string& dsn, std::chrono::milliseconds timeout);
+
 /// Opens a libpqxx connection; the error names the server (never the password).
 result<std::unique_ptr<pqxx::connection>> connect_postgres(const std::string& dsn);
 

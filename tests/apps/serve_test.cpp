@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "reelfarm/common/process.hpp"
+#include "reelfarm/testing/services.hpp"
 #include "run_reelfarm.hpp"
 
 using namespace reelfarm;
@@ -92,4 +93,29 @@ TEST_CASE("serve survives kill -9: a restart recovers the servers and keeps the 
   CHECK(serve.process.exit_status() == 0);
   CHECK_FALSE(process_exists(state["postgres"]["pid"].get<pid_t>()));
   CHECK_FALSE(process_exists(state["redis"]["pid"].get<pid_t>()));
+}
+
+TEST_CASE("with a DSN and a Redis URL configured, serve uses those servers", "[serve]") {
+  const auto& servers = test_services();
+  auto run = run_reelfarm({"--set", "postgres.dsn=" + servers.postgres_dsn, "--set",
+                           "redis.url=" + servers.redis_url, "serve", "--check"});
+  INFO(run.output);
+  CHECK(run.status == 0);
+  CHECK_THAT(run.output, Catch::Contains("postgres     external") &&
+                             Catch::Contains("redis        external") &&
+                             Catch::Contains("schema version"));
+  auto pw = servers.postgres_dsn.find("password=");
+  REQUIRE(pw != std::string::npos);
+  auto secret = servers.postgres_dsn.substr(pw + 9, servers.postgres_dsn.find(' ', pw) - pw - 9);
+  CHECK_THAT(run.output, !Catch::Contains("data dir") && !Catch::Contains(secret) &&
+                             Catch::Contains("password=[redacted]"));
+}
+
+TEST_CASE("an unreachable configured server is a clear error, not a hang", "[serve]") {
+  auto run = run_reelfarm({"--set", "postgres.dsn=host=127.0.0.1 port=1 dbname=x password=pw",
+                           "--set", "redis.url=redis://127.0.0.1:1", "serve", "--check"},
+                          std::chrono::seconds(30));
+  CHECK(run.status == 1);
+  CHECK_THAT(run.output, Catch::Contains("cannot connect to PostgreSQL") &&
+                             Catch::Contains("port=1") && !Catch::Contains("pw"));
 }

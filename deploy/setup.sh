@@ -23,7 +23,7 @@ packages=(
   # servers the embedded default starts, and media tools
   postgresql redis-server ffmpeg
   # the animatic renderer: a real font and a speech engine
-  fonts-dejavu-core espeak-ng libespeak-ng-dev
+  fonts-dejavu-core espeak-ng libfreetype-dev
   # tests and benchmarks
   catch2 libbenchmark-dev clang
 )

@@ -26,6 +26,11 @@ int try_bind(int port) {
   if (fd < 0) {
     return 0;
   }
+  // Servers bind with SO_REUSEADDR, so a port whose last connections linger
+  // in TIME_WAIT is free for them; probe the same way or the remembered port
+  // is never reused after a restart.
+  int reuse = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

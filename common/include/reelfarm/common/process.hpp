@@ -27,7 +27,10 @@ struct process_options {
   std::optional<account> run_as;  ///< switch to this account (needs root)
   std::string working_dir;        ///< empty: inherit
   std::string output_file;        ///< stdout and stderr appended here; empty: /dev/null
-  bool die_with_parent = true;    ///< deliver `death_signal` when the parent dies (kill -9)
+  /// Deliver `death_signal` when the parent dies (kill -9). Linux ties this to
+  /// the parent *thread*: spawn long-lived children from a thread that lives
+  /// as long as they should (the main thread in reelfarm's programs).
+  bool die_with_parent = true;
   int death_signal = 15;          ///< SIGTERM unless the program wants another
   bool own_process_group = true;  ///< so a terminal's Ctrl-C reaches only the parent
 };

@@ -28,6 +28,22 @@ std::string_view to_string(store_errc code) noexcept {
       return "redis";
     case store_errc::invalid_url:
       return "invalid_url";
+    case store_errc::insufficient_credits:
+      return "insufficient_credits";
+    case store_errc::duplicate_email:
+      return "duplicate_email";
+    case store_errc::not_found:
+      return "not_found";
+    case store_errc::conflict:
+      return "conflict";
+    case store_errc::job_cancelled:
+      return "job_cancelled";
+    case store_errc::plan_file:
+      return "plan_file";
+    case store_errc::invalid_argument:
+      return "invalid_argument";
+    case store_errc::password:
+      return "password";
   }
   return "unknown";
 }

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "reelfarm/common/result.hpp"
+
+namespace reelfarm {
+
+/// How hard Argon2id works per hash (libsodium's opslimit/memlimit).
+struct password_cost {
+  unsigned long long ops = 2;        ///< crypto_pwhash_OPSLIMIT_INTERACTIVE
+  std::size_t memory = 64ull << 20;  ///< crypto_pwhash_MEMLIMIT_INTERACTIVE (64 MiB)
+};
+
+/// The cost used for new hashes: libsodium's interactive Argon2id setting.
+password_cost default_password_cost() noexcept;
+
+/// Hashes a password with Argon2id into a self-describing "$argon2id$..."
+/// string (salt and cost included). Empty passwords and ones over 1024 bytes
+/// are refused.
+result<std::string> hash_password(std::string_view password,
+                                  password_cost cost = default_password_cost());
+
+/// True when `password` matches `hash`; false for a wrong password or a
+/// hash that is not an Argon2id string.
+bool verify_password(std::string_view password, const std::string& hash);
+
+/// True when `hash` was made with a different algorithm or cost than `cost`
+/// and should be replaced after the next successful login.
+bool password_needs_rehash(const std::string& hash, password_cost cost = default_password_cost());
+
+}  // namespace reelfarm

@@ -29,6 +29,7 @@ std::optional<config> load_configuration(const global_options& options);
 
 int cmd_serve(const std::vector<std::string>& args, const global_options& options);
 int cmd_node(const std::vector<std::string>& args, const global_options& options);
+int cmd_coordinator(const std::vector<std::string>& args, const global_options& options);
 int cmd_render(const std::vector<std::string>& args, const global_options& options);
 int cmd_render_shot(const std::vector<std::string>& args, const global_options& options);
 int cmd_plan(const std::vector<std::string>& args, const global_options& options);

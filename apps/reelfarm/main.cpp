@@ -21,6 +21,7 @@ struct command {
 
 constexpr command commands[] = {
     {"serve", cmd_serve, "run the farm: embedded services, migrations (--check: verify and exit)"},
+    {"coordinator", cmd_coordinator, "run the farm coordinator that render nodes join"},
     {"node", cmd_node, "run a render node that joins a coordinator"},
     {"render", cmd_render, "render a screenplay to a film on this machine"},
     {"render-shot", cmd_render_shot, "render one shot or a screenplay locally, without the farm"},

@@ -111,6 +111,14 @@ const std::vector<key_spec>& schema() {
        duration_field{[](config& c) -> milliseconds& { return c.planner.min_shot; }}, 500, 60000},
       {"planner", "max_shot", "Longest shot the planner makes; longer text is held this long.",
        duration_field{[](config& c) -> milliseconds& { return c.planner.max_shot; }}, 1000, 600000},
+      {"farm", "bind",
+       "ZeroMQ endpoint the coordinator listens on for render nodes (tcp://HOST:PORT).",
+       string_field{[](config& c) -> std::string& { return c.farm.bind; }}},
+      {"farm", "heartbeat", "How often nodes and the coordinator exchange heartbeats.",
+       duration_field{[](config& c) -> milliseconds& { return c.farm.heartbeat; }}, 100, 60000},
+      {"farm", "lease_ttl",
+       "Silence after which a node counts as lost and its leases are granted elsewhere.",
+       duration_field{[](config& c) -> milliseconds& { return c.farm.lease_ttl; }}, 500, 600000},
   };
   return keys;
 }

@@ -46,6 +46,13 @@ struct gateway_settings {
   int port = 8080;
 };
 
+/// The render farm's coordinator and its link to the nodes (section `farm`).
+struct farm_settings {
+  std::string bind = "tcp://127.0.0.1:7700";  ///< where the coordinator listens for nodes
+  std::chrono::milliseconds heartbeat{1000};  ///< how often nodes and coordinator speak
+  std::chrono::milliseconds lease_ttl{5000};  ///< silence after which a node is lost
+};
+
 /// How a screenplay becomes shots and how long each lasts (section `planner`).
 struct planner_settings {
   int speaking_rate_wpm = 150;  ///< dialogue: spoken words per minute
@@ -64,6 +71,7 @@ struct config {
   redis_settings redis;
   gateway_settings gateway;
   planner_settings planner;
+  farm_settings farm;
 };
 
 /// What a configuration key holds.

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reelfarm/common/result.hpp"
+#include "reelfarm/farm/coordinator/farm_probe.hpp"
+#include "reelfarm/farm/coordinator/farm_types.hpp"
+#include "reelfarm/farm/coordinator/lease_manager.hpp"
+
+namespace reelfarm::farm {
+
+/// How a coordinator runs (future config section `farm`).
+struct coordinator_options {
+  std::string bind = "tcp://127.0.0.1:7700";  ///< farm.bind
+  lease_timing timing;                        ///< farm.heartbeat, farm.lease_ttl
+  std::string postgres_dsn;                   ///< empty: nothing persisted (tests, bench)
+  std::chrono::milliseconds poll{20};         ///< longest wait for a frame per loop turn
+};
+
+/// The coordinator process loop: one ZeroMQ ROUTER socket, a lease manager,
+/// and PostgreSQL persistence, all on the thread that calls `run`. Frames
+/// from nodes are untrusted; each bad one is answered with an error frame and
+/// logged. Other threads talk to it only through `post`, `submit`, `cancel`
+/// and `take_outcomes`, which are thread-safe.
+class coordinator {
+ public:
+  /// Binds the socket, connects to PostgreSQL, expires leases left open by a
+  /// previous coordinator.
+  static result<std::unique_ptr<coordinator>> create(coordinator_options options);
+  ~coordinator();
+  coordinator(const coordinator&) = delete;
+  coordinator& operator=(const coordinator&) = delete;
+
+  /// Serves until `stop()` returns true (checked every poll interval).
+  void run(const std::function<bool()>& stop);
+
+  /// Runs `fn` on the loop thread at its next turn.
+  void post(std::function<void(lease_manager&)> fn);
+  /// Queues a shot (thread-safe).
+  void submit(shot_request shot);
+  /// Cancels a shot (thread-safe).
+  void cancel(std::string shot_id);
+  /// The outcomes reported since the last call (thread-safe).
+  std::vector<shot_outcome> take_outcomes();
+  /// A copy of the counters as of the last loop turn (thread-safe).
+  farm_probe probe() const;
+
+ private:
+  struct impl;
+  explicit coordinator(std::unique_ptr<impl> state);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace reelfarm::farm

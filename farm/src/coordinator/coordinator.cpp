@@ -1,0 +1,340 @@
+#include "reelfarm/farm/coordinator/coordinator.hpp"
+
+#include <mutex>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "reelfarm/common/log.hpp"
+#include "reelfarm/farm/coordinator/farm_store.hpp"
+#include "reelfarm/farm/errc.hpp"
+#include "reelfarm/farm/protocol/codec.hpp"
+#include "src/coordinator/admin_json.hpp"
+
+namespace reelfarm::farm {
+
+struct coordinator::impl {
+  coordinator_options options;
+  steady_farm_clock clock;
+  memory_epoch_allocator memory_epochs;
+  std::unique_ptr<farm_store> store;
+  std::unique_ptr<lease_manager> manager;
+  zmq::context_t context{1};
+  zmq::socket_t router{context, zmq::socket_type::router};
+  std::unordered_map<std::uint64_t, std::string> lease_jobs;  ///< for persistence
+
+  mutable std::mutex mutex;
+  std::vector<std::function<void(lease_manager&)>> inbox;
+  std::vector<shot_outcome> outcomes;
+  farm_probe probe_copy;
+
+  void send(const std::string& identity, const frame& f);
+  void send_error(const std::string& identity, const std::string& node, const error& e,
+                  const std::string& about, std::uint64_t lease);
+  void on_bytes(const std::string& identity, std::string_view bytes);
+  void on_frame(const std::string& identity, const frame& f);
+  void on_node_frame(const std::string& identity, const frame& f);
+  void on_admin(const std::string& identity, const admin_msg& m);
+  void receive_all();
+  void flush_events();
+  void persist(const farm_event& e);
+  void turn();
+};
+
+namespace {
+
+// Which lease a frame is about, for error replies.
+std::uint64_t lease_of(const message& body) {
+  return std::visit(
+      [](const auto& m) -> std::uint64_t {
+        if constexpr (requires { m.lease; }) {
+          return m.lease;
+        } else {
+          return 0;
+        }
+      },
+      body);
+}
+
+}  // namespace
+
+void coordinator::impl::send(const std::string& identity, const frame& f) {
+  auto text = encode_frame(f);
+  try {
+    // Never block the loop on a slow or vanished peer: drop and let the TTL rules act.
+    if (!router.send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
+        !router.send(zmq::buffer(text), zmq::send_flags::dontwait)) {
+      log::warn("farm", "frame dropped: peer not keeping up", {{"peer", identity}});
+    }
+  } catch (const zmq::error_t& e) {
+    log::debug("farm", "frame not delivered", {{"peer", identity}, {"error", e.what()}});
+  }
+}
+
+void coordinator::impl::send_error(const std::string& identity, const std::string& node,
+                                   const error& e, const std::string& about, std::uint64_t lease) {
+  manager->count_protocol_error();
+  log::warn("farm", "frame refused",
+            {{"peer", identity}, {"about", about}, {"error", e.full_text()}});
+  send(identity, frame{node, error_msg{std::string(e.code_name()), e.message(), about, lease}});
+}
+
+void coordinator::impl::on_bytes(const std::string& identity, std::string_view bytes) {
+  std::string type;
+  auto f = decode_frame(bytes, &type);
+  if (!f) {
+    std::string node = valid_node_id(identity) ? identity : "";
+    if (type == "register" && f.error().is(farm_errc::unsupported_version)) {
+      log::warn("farm", "node refused", {{"peer", identity}, {"reason", f.error().message()}});
+      send(identity, frame{node, refused_msg{f.error().message(), protocol_version}});
+      return;
+    }
+    send_error(identity, node, f.error(), type.substr(0, 32), 0);
+    return;
+  }
+  on_frame(identity, *f);
+}
+
+void coordinator::impl::on_frame(const std::string& identity, const frame& f) {
+  if (const auto* admin = std::get_if<admin_msg>(&f.body)) {
+    on_admin(identity, *admin);
+    return;
+  }
+  // A node speaks under its own id: the DEALER's routing id is the node id.
+  if (f.node != identity) {
+    send_error(identity, "",
+               error(farm_errc::invalid_field,
+                     "field \"node\" must equal the connection's routing id (the node id)"),
+               type_name(f.body), lease_of(f.body));
+    return;
+  }
+  on_node_frame(identity, f);
+}
+
+void coordinator::impl::on_node_frame(const std::string& id, const frame& f) {
+  auto& m = *manager;
+  result<void> r = ok();
+  if (const auto* reg = std::get_if<register_msg>(&f.body)) {
+    node_spec spec{id,        reg->hostname,  reg->gpus, reg->slots, reg->backends,
+                   reg->tags, reg->references};
+    r = m.register_node(spec, reg->leases);
+    if (r) {
+      log::info("farm", "node registered",
+                {{"node", id}, {"host", reg->hostname}, {"slots", reg->slots}});
+      send(id,
+           frame{id, registered_msg{options.timing.heartbeat.count(), options.timing.ttl.count()}});
+      if (auto v = m.node(id); v && store) {
+        (void)store->save_node(*v, true);
+      }
+    }
+  } else if (const auto* hb = std::get_if<heartbeat_msg>(&f.body)) {
+    r = m.heartbeat(id, hb->leases);
+    if (r) {
+      send(id, frame{id, heartbeat_msg{hb->seq, 0, {}}});
+    }
+  } else if (const auto* a = std::get_if<lease_accept_msg>(&f.body)) {
+    r = m.accept(id, *a);
+  } else if (const auto* rj = std::get_if<lease_reject_msg>(&f.body)) {
+    r = m.reject(id, *rj);
+  } else if (const auto* p = std::get_if<progress_msg>(&f.body)) {
+    r = m.progress(id, *p);
+  } else if (const auto* d = std::get_if<done_msg>(&f.body)) {
+    r = m.complete(id, *d);
+  } else if (const auto* fl = std::get_if<failed_msg>(&f.body)) {
+    r = m.fail(id, *fl);
+  } else if (const auto* cc = std::get_if<cancel_confirmed_msg>(&f.body)) {
+    r = m.cancel_confirmed(id, *cc);
+  } else if (const auto* dr = std::get_if<drain_msg>(&f.body)) {
+    r = m.drain(id, dr->drain);
+  } else if (std::holds_alternative<error_msg>(f.body)) {
+    const auto& e = std::get<error_msg>(f.body);
+    log::warn("farm", "node reports an error",
+              {{"node", id}, {"code", e.code}, {"message", e.message}});
+  } else {
+    r = error(farm_errc::out_of_order,
+              std::string("a node may not send ") + type_name(f.body) + " frames");
+  }
+  if (!r) {
+    send_error(id, id, r.error(), type_name(f.body), lease_of(f.body));
+  }
+}
+
+void coordinator::impl::on_admin(const std::string& identity, const admin_msg& a) {
+  auto& m = *manager;
+  result<void> r = ok();
+  std::string body = "null";
+  if (a.command == "list") {
+    body = nodes_json(m.nodes());
+  } else if (a.command == "drain" || a.command == "undrain") {
+    r = m.drain(a.target, a.command == "drain");
+  } else if (a.command == "remove") {
+    r = m.remove_node(a.target);
+    if (r && store) {
+      (void)store->remove_node(a.target);
+    }
+  } else {
+    r = error(farm_errc::invalid_argument, "unknown admin command \"" + a.command + "\"");
+  }
+  log::info("farm", "admin command",
+            {{"command", a.command}, {"target", a.target}, {"ok", bool(r)}});
+  send(identity, frame{"", admin_reply_msg{bool(r), r ? "" : r.error().message(), body}});
+}
+
+void coordinator::impl::receive_all() {
+  zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, options.poll);
+  // Bounded per turn so timers and outgoing frames are never starved.
+  for (int i = 0; i < 10000; ++i) {
+    zmq::message_t identity;
+    if (!router.recv(identity, zmq::recv_flags::dontwait)) {
+      return;
+    }
+    zmq::message_t payload;
+    int parts = 0;
+    std::string first;
+    while (router.get(zmq::sockopt::rcvmore)) {
+      (void)router.recv(payload, zmq::recv_flags::none);
+      if (++parts == 1) {
+        first.assign(static_cast<const char*>(payload.data()), payload.size());
+      }
+    }
+    auto id = identity.to_string();
+    if (parts != 1) {
+      send_error(id, "",
+                 error(farm_errc::malformed_frame, "a frame must be exactly one message part"), "",
+                 0);
+      continue;
+    }
+    on_bytes(id, first);
+  }
+}
+
+void coordinator::impl::persist(const farm_event& e) {
+  if (!store) {
+    return;
+  }
+  result<void> r = ok();
+  if (const auto* o = std::get_if<offer_event>(&e)) {
+    r = store->lease_offered(*o, o->offer.job);
+  } else if (const auto* l = std::get_if<lease_ended_event>(&e)) {
+    r = store->lease_ended(*l);
+  } else if (const auto* n = std::get_if<node_changed_event>(&e)) {
+    if (auto v = manager->node(n->node_id)) {
+      r = store->save_node(*v, false);
+    }
+  } else if (const auto* s = std::get_if<shot_outcome>(&e); s && s->status == shot_status::done) {
+    r = store->shot_done(*s);
+  }
+  if (!r) {
+    log::error("farm", "persistence failed", {{"error", r.error().full_text()}});
+  }
+}
+
+void coordinator::impl::flush_events() {
+  for (auto& e : manager->take_events()) {
+    persist(e);
+    if (auto* o = std::get_if<offer_event>(&e)) {
+      send(o->node_id, frame{o->node_id, o->offer});
+    } else if (auto* c = std::get_if<cancel_event>(&e)) {
+      send(c->node_id, frame{c->node_id, c->cancel});
+    } else if (auto* d = std::get_if<drain_event>(&e)) {
+      send(d->node_id, frame{d->node_id, drain_msg{d->drain, "operator"}});
+    } else if (auto* s = std::get_if<shot_outcome>(&e)) {
+      log::info("farm", "shot finished",
+                {{"shot", s->shot_id}, {"lease", s->lease}, {"node", s->node_id}});
+      std::lock_guard lock(mutex);
+      outcomes.push_back(std::move(*s));
+    }
+  }
+}
+
+void coordinator::impl::turn() {
+  std::vector<std::function<void(lease_manager&)>> work;
+  {
+    std::lock_guard lock(mutex);
+    work.swap(inbox);
+  }
+  for (auto& fn : work) {
+    fn(*manager);
+  }
+  receive_all();
+  manager->tick();
+  manager->schedule();
+  flush_events();
+  std::lock_guard lock(mutex);
+  probe_copy = manager->probe();
+}
+
+coordinator::coordinator(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+coordinator::~coordinator() = default;
+
+result<std::unique_ptr<coordinator>> coordinator::create(coordinator_options options) {
+  auto s = std::make_unique<impl>();
+  s->options = std::move(options);
+  epoch_allocator* epochs = &s->memory_epochs;
+  if (!s->options.postgres_dsn.empty()) {
+    auto store = farm_store::open(s->options.postgres_dsn);
+    if (!store) {
+      return store.error();
+    }
+    s->store = std::move(store).value();
+    auto expired = s->store->expire_open_leases();
+    if (!expired) {
+      return expired.error();
+    }
+    epochs = s->store.get();
+  }
+  s->manager = std::make_unique<lease_manager>(s->clock, *epochs, s->options.timing);
+  try {
+    s->router.set(zmq::sockopt::linger, 0);
+    s->router.set(zmq::sockopt::router_mandatory, 1);
+    // A restarted node takes over its routing id from its dead connection.
+    s->router.set(zmq::sockopt::router_handover, 1);
+    // Anything far beyond a frame is cut off by ZeroMQ before it reaches memory.
+    s->router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(16 * max_frame_bytes));
+    s->router.bind(s->options.bind);
+  } catch (const zmq::error_t& e) {
+    return error(farm_errc::transport, "cannot bind " + s->options.bind + ": " + e.what());
+  }
+  log::info("farm", "coordinator listening", {{"bind", s->options.bind}});
+  return std::unique_ptr<coordinator>(new coordinator(std::move(s)));
+}
+
+void coordinator::run(const std::function<bool()>& stop) {
+  while (!stop()) {
+    impl_->turn();
+  }
+}
+
+void coordinator::post(std::function<void(lease_manager&)> fn) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->inbox.push_back(std::move(fn));
+}
+
+void coordinator::submit(shot_request shot) {
+  post([shot = std::move(shot)](lease_manager& m) mutable {
+    auto id = shot.shot_id;
+    if (auto r = m.submit(std::move(shot)); !r) {
+      log::warn("farm", "shot refused", {{"shot", id}, {"error", r.error().full_text()}});
+    }
+  });
+}
+
+void coordinator::cancel(std::string shot_id) {
+  post([shot_id = std::move(shot_id)](lease_manager& m) { (void)m.cancel_shot(shot_id); });
+}
+
+std::vector<shot_outcome> coordinator::take_outcomes() {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<shot_outcome> out;
+  out.swap(impl_->outcomes);
+  return out;
+}
+
+farm_probe coordinator::probe() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->probe_copy;
+}
+
+}  // namespace reelfarm::farm

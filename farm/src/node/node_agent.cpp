@@ -1,0 +1,344 @@
+// The node agent: one DEALER socket whose routing id is the node id, a
+// worker thread per running lease, and a single loop that owns the socket.
+// Workers hand their frames to the loop through a mutex-guarded outbox.
+#include "reelfarm/farm/node/node_agent.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "reelfarm/common/filesystem.hpp"
+#include "reelfarm/common/log.hpp"
+#include "reelfarm/farm/errc.hpp"
+#include "reelfarm/farm/node/exec_backend.hpp"
+#include "reelfarm/farm/node/node_host.hpp"
+#include "reelfarm/farm/protocol/codec.hpp"
+
+namespace reelfarm::farm {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+struct running_lease {
+  std::string shot;
+  std::atomic<bool> cancel{false};
+  std::atomic<bool> finished{false};
+  std::thread worker;
+};
+
+result<std::vector<std::unique_ptr<render_backend>>> make_backends(
+    const std::vector<std::string>& specs) {
+  std::vector<std::unique_ptr<render_backend>> out;
+  for (const auto& spec : specs) {
+    auto eq = spec.find('=');
+    std::string name = eq == std::string::npos ? "exec" : spec.substr(0, eq);
+    std::string how = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    if (!how.starts_with("exec:") || how.size() <= 5 || name.empty()) {
+      return error(farm_errc::invalid_argument,
+                   "--backend takes [NAME=]exec:/path/to/program; got \"" + spec + "\"");
+    }
+    out.push_back(std::make_unique<exec_backend>(name, how.substr(5)));
+  }
+  return out;
+}
+
+class node_agent {
+ public:
+  node_agent(const node_agent_options& o, std::string id, std::vector<gpu_info> gpus,
+             std::vector<std::unique_ptr<render_backend>> backends)
+      : options_(o), id_(std::move(id)), gpus_(std::move(gpus)), backends_(std::move(backends)) {
+    slots_ = o.slots > 0 ? o.slots : std::max<int>(1, static_cast<int>(gpus_.size()));
+  }
+
+  int run(const std::function<bool()>& stop);
+
+ private:
+  void connect();
+  void send(message body);
+  void send_register();
+  void on_frame(const frame& f);
+  void on_offer(const lease_offer_msg& offer);
+  void on_cancel(const cancel_msg& c);
+  void start_lease(const lease_offer_msg& offer, render_backend& backend);
+  void work(std::uint64_t lease, lease_offer_msg offer, render_backend* backend);
+  void post(message body);
+  void flush_outbox();
+  void reap_finished();
+  void heartbeat_if_due();
+  std::vector<held_lease> held() const;
+  render_backend* backend_named(const std::string& name);
+  void shut_down();
+
+  node_agent_options options_;
+  std::string id_;
+  std::vector<gpu_info> gpus_;
+  std::vector<std::unique_ptr<render_backend>> backends_;
+  int slots_ = 1;
+  zmq::context_t context_{1};
+  std::unique_ptr<zmq::socket_t> dealer_;
+  bool registered_ = false;
+  bool draining_ = false;
+  bool refused_ = false;
+  std::chrono::milliseconds heartbeat_{1000};
+  std::chrono::milliseconds ttl_{5000};
+  clock_type::time_point last_register_{};
+  clock_type::time_point last_heartbeat_{};
+  clock_type::time_point last_heard_{};
+  std::uint64_t seq_ = 0;
+  std::map<std::uint64_t, std::unique_ptr<running_lease>> leases_;
+  std::mutex outbox_mutex_;
+  std::vector<message> outbox_;
+};
+
+void node_agent::connect() {
+  dealer_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+  dealer_->set(zmq::sockopt::routing_id, id_);
+  dealer_->set(zmq::sockopt::linger, 0);
+  dealer_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_frame_bytes));
+  dealer_->connect(options_.join);
+}
+
+void node_agent::send(message body) {
+  auto text = encode_frame(frame{id_, std::move(body)});
+  // The coordinator may be down: never block, the next heartbeat will tell.
+  (void)dealer_->send(zmq::buffer(text), zmq::send_flags::dontwait);
+}
+
+std::vector<held_lease> node_agent::held() const {
+  std::vector<held_lease> out;
+  for (const auto& [lease, run] : leases_) {
+    out.push_back({lease, run->shot});
+  }
+  return out;
+}
+
+void node_agent::send_register() {
+  std::vector<std::string> names;
+  for (const auto& b : backends_) {
+    names.push_back(b->name());
+  }
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  send(register_msg{host, gpus_, slots_, names, options_.tags, options_.references, held(),
+                    "reelfarm-node/1"});
+  last_register_ = clock_type::now();
+}
+
+render_backend* node_agent::backend_named(const std::string& name) {
+  for (auto& b : backends_) {
+    if (b->name() == name) {
+      return b.get();
+    }
+  }
+  return nullptr;
+}
+
+void node_agent::post(message body) {
+  std::lock_guard lock(outbox_mutex_);
+  outbox_.push_back(std::move(body));
+}
+
+void node_agent::work(std::uint64_t lease, lease_offer_msg offer, render_backend* backend) {
+  auto& run = *leases_.at(lease);  // the entry outlives the thread (joined before erase)
+  render_job job{offer, options_.data_dir / "leases" / std::to_string(lease)};
+  auto progress = [&](int percent, const std::string& step) {
+    post(progress_msg{lease, offer.shot, percent, step});
+  };
+  auto out = backend->run(job, progress, run.cancel);
+  if (run.cancel) {
+    post(cancel_confirmed_msg{lease, offer.shot});
+  } else if (out) {
+    post(done_msg{lease, offer.shot, out->artifact, out->checksum, out->duration_ms});
+  } else {
+    bool retryable = !out.error().is(farm_errc::invalid_argument);
+    post(failed_msg{lease, offer.shot, out.error().message(), retryable});
+  }
+  run.finished = true;
+}
+
+void node_agent::start_lease(const lease_offer_msg& offer, render_backend& backend) {
+  auto dir = options_.data_dir / "leases" / std::to_string(offer.lease);
+  render_job job{offer, dir};
+  auto made = ensure_directory(dir, 0755);
+  auto prepared = made ? backend.prepare(job) : made;
+  if (!prepared) {
+    send(lease_reject_msg{offer.lease, offer.shot, prepared.error().message()});
+    return;
+  }
+  send(lease_accept_msg{offer.lease, offer.shot});
+  auto run = std::make_unique<running_lease>();
+  run->shot = offer.shot;
+  auto& slot = leases_[offer.lease];
+  slot = std::move(run);
+  slot->worker = std::thread(&node_agent::work, this, offer.lease, offer, &backend);
+  log::info("node", "lease accepted", {{"lease", offer.lease}, {"shot", offer.shot}});
+}
+
+void node_agent::on_offer(const lease_offer_msg& offer) {
+  auto* backend = backend_named(offer.backend);
+  std::string why = draining_                                    ? "node is draining"
+                    : static_cast<int>(leases_.size()) >= slots_ ? "no free slot"
+                    : backend == nullptr                         ? "backend not available"
+                    : leases_.contains(offer.lease)              ? "lease already held"
+                                                                 : "";
+  if (!why.empty()) {
+    send(lease_reject_msg{offer.lease, offer.shot, why});
+    return;
+  }
+  start_lease(offer, *backend);
+}
+
+void node_agent::on_cancel(const cancel_msg& c) {
+  auto it = leases_.find(c.lease);
+  if (it == leases_.end()) {
+    send(cancel_confirmed_msg{c.lease, c.shot});  // nothing runs: the slot is already free
+    return;
+  }
+  log::info("node", "cancelling lease", {{"lease", c.lease}, {"shot", c.shot}});
+  it->second->cancel = true;
+}
+
+void node_agent::on_frame(const frame& f) {
+  last_heard_ = clock_type::now();
+  if (const auto* r = std::get_if<registered_msg>(&f.body)) {
+    registered_ = true;
+    heartbeat_ = std::chrono::milliseconds(r->heartbeat_ms);
+    ttl_ = std::chrono::milliseconds(r->ttl_ms);
+    log::info("node", "registered", {{"node", id_}, {"coordinator", options_.join}});
+  } else if (const auto* o = std::get_if<lease_offer_msg>(&f.body)) {
+    on_offer(*o);
+  } else if (const auto* c = std::get_if<cancel_msg>(&f.body)) {
+    on_cancel(*c);
+  } else if (const auto* d = std::get_if<drain_msg>(&f.body)) {
+    draining_ = d->drain;
+    log::info("node", d->drain ? "draining" : "undrained", {{"reason", d->reason}});
+  } else if (const auto* rf = std::get_if<refused_msg>(&f.body)) {
+    log::error("node", "coordinator refused this node", {{"reason", rf->reason}});
+    refused_ = true;
+  } else if (const auto* e = std::get_if<error_msg>(&f.body)) {
+    log::warn("node", "coordinator reports an error",
+              {{"code", e->code}, {"message", e->message}, {"about", e->about}});
+    if (e->code == "unknown_node") {
+      registered_ = false;  // the coordinator restarted or removed us: join again
+      last_register_ = {};
+    }
+  }
+}
+
+void node_agent::flush_outbox() {
+  std::vector<message> out;
+  {
+    std::lock_guard lock(outbox_mutex_);
+    out.swap(outbox_);
+  }
+  for (auto& m : out) {
+    send(std::move(m));
+  }
+}
+
+void node_agent::reap_finished() {
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    if (it->second->finished) {
+      it->second->worker.join();
+      it = leases_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void node_agent::heartbeat_if_due() {
+  auto now = clock_type::now();
+  if (!registered_) {
+    if (now - last_register_ >= 1s) {
+      send_register();
+    }
+    return;
+  }
+  if (now - last_heard_ > ttl_) {
+    // The coordinator is silent past the TTL: it may have restarted.
+    log::warn("node", "coordinator silent; registering again");
+    registered_ = false;
+    last_heard_ = now;
+    return;
+  }
+  if (now - last_heartbeat_ >= heartbeat_) {
+    int free = std::max(0, slots_ - static_cast<int>(leases_.size()));
+    send(heartbeat_msg{++seq_, free, held()});
+    last_heartbeat_ = now;
+  }
+}
+
+void node_agent::shut_down() {
+  if (registered_) {
+    send(drain_msg{true, "node shutting down"});
+  }
+  for (auto& [lease, run] : leases_) {
+    run->cancel = true;
+  }
+  for (auto& [lease, run] : leases_) {
+    run->worker.join();
+  }
+  for (const auto& [lease, run] : leases_) {
+    send(failed_msg{lease, run->shot, "node shut down during the render", true});
+  }
+  leases_.clear();
+}
+
+int node_agent::run(const std::function<bool()>& stop) {
+  try {
+    connect();
+  } catch (const zmq::error_t& e) {
+    log::error("node", "cannot connect", {{"join", options_.join}, {"error", e.what()}});
+    return 1;
+  }
+  log::info("node", "starting", {{"node", id_}, {"join", options_.join}, {"slots", slots_}});
+  last_heard_ = clock_type::now();
+  while (!stop() && !refused_) {
+    // Results first, so a finished render is reported before anything else.
+    flush_outbox();
+    reap_finished();
+    heartbeat_if_due();
+    zmq::pollitem_t item{dealer_->handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(50));
+    zmq::message_t msg;
+    while (dealer_->recv(msg, zmq::recv_flags::dontwait)) {
+      auto f = decode_frame(msg.to_string_view());
+      if (!f) {
+        log::warn("node", "bad frame from coordinator", {{"error", f.error().full_text()}});
+        continue;
+      }
+      on_frame(*f);
+    }
+  }
+  shut_down();
+  flush_outbox();
+  std::this_thread::sleep_for(100ms);  // let ZeroMQ hand the last frames over
+  return refused_ ? 1 : 0;
+}
+
+}  // namespace
+
+int run_node_agent(const node_agent_options& options, const std::function<bool()>& stop) {
+  auto backends = make_backends(options.backends);
+  auto gpus = detect_gpus(options.gpus);
+  auto id = load_or_create_node_id(options.data_dir);
+  for (const auto* e : {backends ? nullptr : &backends.error(), gpus ? nullptr : &gpus.error(),
+                        id ? nullptr : &id.error()}) {
+    if (e != nullptr) {
+      log::error("node", "cannot start", {{"error", e->full_text()}});
+      return 2;
+    }
+  }
+  node_agent agent(options, *id, std::move(gpus).value(), std::move(backends).value());
+  return agent.run(stop);
+}
+
+}  // namespace reelfarm::farm

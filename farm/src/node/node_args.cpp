@@ -1,0 +1,57 @@
+#include "reelfarm/farm/errc.hpp"
+#include "reelfarm/farm/node/node_agent.hpp"
+
+namespace reelfarm::farm {
+
+const char* node_usage() {
+  return "usage: reelfarm node --join tcp://HOST:PORT [--slots N] [--gpus auto|none|0,1]\n"
+         "                     [--backend [NAME=]exec:/path/to/program]... [--tag TAG]...\n"
+         "                     [--reference REF]... [--node-dir DIR]\n"
+         "  Joins a coordinator as a render node. The node id is kept in DIR/node-id\n"
+         "  (default: DATA_DIR/node) so a restarted node is recognised.\n";
+}
+
+result<node_agent_options> parse_node_args(const std::vector<std::string>& args) {
+  node_agent_options o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (i + 1 >= args.size()) {
+      return error(farm_errc::invalid_argument, "unknown argument or missing value: " + a);
+    }
+    const auto& v = args[++i];
+    if (a == "--join") {
+      o.join = v;
+    } else if (a == "--slots") {
+      try {
+        o.slots = std::stoi(v);
+      } catch (...) {
+        o.slots = -1;
+      }
+      if (o.slots < 1 || o.slots > 256) {
+        return error(farm_errc::invalid_argument, "--slots takes 1 to 256");
+      }
+    } else if (a == "--gpus") {
+      o.gpus = v;
+    } else if (a == "--backend") {
+      o.backends.push_back(v);
+    } else if (a == "--tag") {
+      o.tags.push_back(v);
+    } else if (a == "--reference") {
+      o.references.push_back(v);
+    } else if (a == "--node-dir") {
+      o.data_dir = v;
+    } else {
+      return error(farm_errc::invalid_argument, "unknown argument: " + a);
+    }
+  }
+  if (!o.join.starts_with("tcp://") && !o.join.starts_with("ipc://")) {
+    return error(farm_errc::invalid_argument, "--join tcp://HOST:PORT is required");
+  }
+  if (o.backends.empty()) {
+    return error(farm_errc::invalid_argument,
+                 "at least one --backend is needed, e.g. --backend animatic=exec:/path/render.sh");
+  }
+  return o;
+}
+
+}  // namespace reelfarm::farm

@@ -1,0 +1,580 @@
+#include <algorithm>
+#include <array>
+#include <unordered_map>
+
+#include "mention_finder.hpp"
+#include "reelfarm/screenplay/cost.hpp"
+#include "reelfarm/screenplay/emphasis.hpp"
+#include "reelfarm/screenplay/errc.hpp"
+#include "reelfarm/screenplay/plan.hpp"
+#include "text.hpp"
+
+namespace reelfarm::screenplay {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Action lines that are really transitions: they make no shot.
+constexpr std::array<std::string_view, 12> transition_lines = {
+    "FADE IN:",       "FADE IN.",      "FADE IN",       "FADE OUT.",    "FADE OUT", "FADE OUT:",
+    "FADE TO BLACK.", "FADE TO BLACK", "CUT TO BLACK.", "CUT TO BLACK", "THE END",  "THE END."};
+
+// The text of the first parenthesised extension of a character line.
+std::string extension_of(std::string_view character_line) {
+  const std::size_t open = character_line.find('(');
+  const std::size_t close = character_line.find(')', open == std::string_view::npos ? 0 : open);
+  if (open == std::string_view::npos || close == std::string_view::npos) {
+    return {};
+  }
+  return std::string(text::trim(character_line.substr(open + 1, close - open - 1)));
+}
+
+// Voice-over and off-screen speakers are heard, not seen.
+bool is_off_screen(std::string_view extension) {
+  std::string letters;
+  for (char c : extension) {
+    if (c != '.' && c != ' ') {
+      letters.push_back(text::ascii_upper(c));
+    }
+  }
+  return letters == "VO" || letters == "OS" || letters == "OC";
+}
+
+bool is_transition_line(std::string_view plain) {
+  const std::string_view t = text::trim(plain);
+  if (t.size() > 16) {
+    return false;
+  }
+  const std::string upper = text::to_upper(t);
+  return std::find(transition_lines.begin(), transition_lines.end(), upper) !=
+         transition_lines.end();
+}
+
+// Splits on whitespace.
+std::vector<std::string_view> split_whitespace(std::string_view s) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && text::is_space(s[i])) {
+      ++i;
+    }
+    const std::size_t start = i;
+    while (i < s.size() && !text::is_space(s[i])) {
+      ++i;
+    }
+    if (i > start) {
+      words.push_back(s.substr(start, i - start));
+    }
+  }
+  return words;
+}
+
+std::string join(const std::vector<std::string_view>& words, std::size_t from, std::size_t to) {
+  std::string out;
+  for (std::size_t k = from; k < to; ++k) {
+    if (k > from) {
+      out.push_back(' ');
+    }
+    out.append(words[k]);
+  }
+  return out;
+}
+
+class planner {
+ public:
+  planner(const document& doc, const planner_settings& settings, std::string_view project_key)
+      : doc_(doc), settings_(settings), project_key_(project_key) {}
+
+  /// Lets the planner move texts out of `doc` (the same document) instead of copying them.
+  void consume(document& doc) { consumable_ = &doc; }
+
+  result<plan> run() {
+    if (auto valid = validate(); !valid) {
+      return std::move(valid).error();
+    }
+    out_.title = doc_.title();
+    register_characters();
+    reserve_scenes();
+    for (std::size_t i = 0; i < doc_.elements.size();) {
+      i = step(i);
+    }
+    return finish();
+  }
+
+ private:
+  result<void> validate() const {
+    if (settings_.speaking_rate_wpm <= 0 || settings_.reading_rate_wpm <= 0) {
+      return error(screenplay_errc::invalid_argument,
+                   "the planner's speaking and reading rates must be positive words per minute");
+    }
+    if (settings_.min_shot.count() <= 0 || settings_.min_shot > settings_.max_shot) {
+      return error(screenplay_errc::invalid_argument,
+                   "the planner's min_shot must be positive and no longer than max_shot");
+    }
+    return ok();
+  }
+
+  // Sizes the scene list and each scene's shot list up front: growing them
+  // one shot at a time reallocates (and moves) every shot of a scene several times.
+  void reserve_scenes() {
+    shot_capacity_.push_back(1);  // a prologue before the first heading
+    for (const element& e : doc_.elements) {
+      if (e.kind == element_kind::scene_heading) {
+        shot_capacity_.push_back(1);
+      } else if (!e.in_dialogue) {
+        ++shot_capacity_.back();
+      }
+    }
+    out_.scenes.reserve(shot_capacity_.size());
+  }
+
+  void register_characters() {
+    for (const element& e : doc_.elements) {
+      if (e.kind != element_kind::character) {
+        continue;
+      }
+      const std::string& name = name_of(e.text);
+      if (!name.empty()) {
+        character_index(name, e.line);
+      }
+    }
+  }
+
+  // The normalised name of a character line, cached by the line as written:
+  // the same few names head thousands of dialogue blocks.
+  const std::string& name_of(const std::string& written) {
+    auto it = names_.find(written);
+    if (it == names_.end()) {
+      it = names_.emplace(written, normalize_character_name(written)).first;
+    }
+    return it->second;
+  }
+
+  std::size_t character_index(const std::string& name, std::uint32_t line) {
+    auto [it, added] = characters_.try_emplace(name, out_.characters.size());
+    if (added) {
+      out_.characters.push_back(make_reference(reference_kind::character, project_key_, name,
+                                               settings_.speaking_rate_wpm));
+      out_.characters.back().first_line = line;
+      mentions_.add(name, it->second);
+    }
+    return it->second;
+  }
+
+  std::size_t location_index(const std::string& name, std::uint32_t line) {
+    auto [it, added] = locations_.try_emplace(name, out_.locations.size());
+    if (added) {
+      out_.locations.push_back(make_reference(reference_kind::location, project_key_, name));
+      out_.locations.back().first_line = line;
+    }
+    return it->second;
+  }
+
+  std::size_t step(std::size_t i) {
+    const element& e = doc_.elements[i];
+    switch (e.kind) {
+      case element_kind::scene_heading:
+        open_scene(e);
+        return i + 1;
+      case element_kind::action:
+        action(e);
+        return i + 1;
+      case element_kind::character:
+        return dialogue(i);
+      case element_kind::centered:
+        card(e);
+        return i + 1;
+      case element_kind::lyrics:
+        if (!e.in_dialogue) {
+          unattributed_lyrics(e);
+        }
+        return i + 1;
+      default:
+        return i + 1;  // transitions, sections, synopses, page breaks: no shot
+    }
+  }
+
+  // What a heading says, cached by its text: screenplays return to the same
+  // few places again and again.
+  struct heading_info {
+    std::string plain;
+    scene_place place;
+  };
+  const heading_info& heading_of(const std::string& written) {
+    auto it = headings_.find(written);
+    if (it == headings_.end()) {
+      heading_info info{text::collapse_spaces(strip_emphasis(written)),
+                        parse_scene_heading(written)};
+      if (info.place.location.empty()) {
+        info.place.location = text::to_upper(info.plain);
+      }
+      it = headings_.emplace(written, std::move(info)).first;
+    }
+    return it->second;
+  }
+
+  // The plain text of an element and its word count; moved out of the
+  // document when the planner may consume it and there is no markup to strip.
+  std::string plain_of(const element& e, std::size_t& words) {
+    bool has_markup = false;
+    words = text::count_words(e.text, has_markup);
+    if (has_markup) {
+      return strip_emphasis(e.text);
+    }
+    if (consumable_ != nullptr) {
+      return std::move(
+          consumable_->elements[static_cast<std::size_t>(&e - doc_.elements.data())].text);
+    }
+    return e.text;
+  }
+
+  void open_scene(const element& e) {
+    const heading_info& info = heading_of(e.text);
+    scene s;
+    s.heading = info.plain;
+    s.scene_number = e.scene_number;
+    s.setting = info.place.setting;
+    s.location = info.place.location;
+    s.time_of_day = info.place.time_of_day;
+    s.line = e.line;
+    s.shots.reserve(shot_capacity_[++scene_index_]);
+    out_.scenes.push_back(std::move(s));
+    scene& current = out_.scenes.back();
+    scene_location_ =
+        current.location.empty() ? npos_index : location_index(current.location, e.line);
+    shot establishing;
+    establishing.kind = shot_kind::establishing;
+    establishing.line = e.line;
+    establishing.duration = clamp(settings_.establishing_shot);
+    establishing.text = current.time_of_day.empty()
+                            ? current.location
+                            : current.location + " \xE2\x80\x94 " + current.time_of_day;
+    add_shot(std::move(establishing));
+  }
+
+  scene& current_scene() {
+    if (out_.scenes.empty()) {
+      scene prologue;  // material before the first scene heading
+      prologue.line = doc_.elements.empty() ? 0 : doc_.elements.front().line;
+      prologue.shots.reserve(shot_capacity_.front());
+      out_.scenes.push_back(std::move(prologue));
+    }
+    return out_.scenes.back();
+  }
+
+  void action(const element& e) {
+    std::size_t words = 0;
+    std::string plain = plain_of(e, words);
+    if (words == 0 && text::is_blank(plain)) {
+      return;
+    }
+    if (is_transition_line(plain)) {
+      return;
+    }
+    std::vector<std::size_t>& present = present_;  // reused: one allocation per plan, not per shot
+    present.clear();
+    mentions_.find(plain, present);
+    const milliseconds needed = words_duration(words, settings_.reading_rate_wpm);
+    const std::size_t parts = parts_for(needed);
+    if (parts == 1) {
+      shot s =
+          make_shot(shot_kind::action, e.line, std::string(), present, settings_.reading_rate_wpm);
+      s.duration = clamp(needed);
+      s.text = std::move(plain);
+      add_shot(std::move(s));
+      return;
+    }
+    const auto tokens = split_whitespace(plain);
+    for (std::size_t p = 0; p < parts; ++p) {
+      const std::size_t from = tokens.size() * p / parts;
+      const std::size_t to = tokens.size() * (p + 1) / parts;
+      shot s = make_shot(shot_kind::action, e.line, join(tokens, from, to), present,
+                         settings_.reading_rate_wpm);
+      s.part = static_cast<std::uint32_t>(p + 1);
+      s.parts = static_cast<std::uint32_t>(parts);
+      add_shot(std::move(s));
+    }
+  }
+
+  shot make_shot(shot_kind kind, std::uint32_t line, std::string text_,
+                 const std::vector<std::size_t>& present, int wpm) const {
+    shot s;
+    s.kind = kind;
+    s.line = line;
+    s.duration = clamp(words_duration(text::count_words(text_), wpm));
+    s.text = std::move(text_);
+    s.characters.reserve(present.size());
+    for (std::size_t index : present) {
+      s.characters.push_back(out_.characters[index].name);
+    }
+    return s;
+  }
+
+  void card(const element& e) {
+    const std::string plain = strip_emphasis(e.text);
+    if (text::is_blank(plain)) {
+      return;
+    }
+    add_shot(make_shot(shot_kind::card, e.line, plain, {}, settings_.reading_rate_wpm));
+  }
+
+  void unattributed_lyrics(const element& e) {
+    const std::string plain = strip_emphasis(e.text);
+    if (text::is_blank(plain)) {
+      return;
+    }
+    shot s = make_shot(shot_kind::action, e.line, plain, {}, settings_.speaking_rate_wpm);
+    s.speech.push_back({"", "", "", plain, true});
+    add_shot(std::move(s));
+  }
+
+  // The spoken lines of the dialogue block whose character element is at
+  // `i`; returns the index after the block.
+  std::size_t read_block(std::size_t i, std::vector<spoken_line>& lines, std::size_t& words) {
+    const std::string& name = name_of(doc_.elements[i].text);
+    const std::string extension = extension_of(doc_.elements[i].text);
+    std::string parenthetical;
+    std::size_t k = i + 1;
+    std::size_t end = k;
+    while (end < doc_.elements.size() && doc_.elements[end].in_dialogue) {
+      ++end;
+    }
+    lines.reserve(end - k);
+    for (; k < doc_.elements.size() && doc_.elements[k].in_dialogue; ++k) {
+      const element& e = doc_.elements[k];
+      if (e.kind == element_kind::parenthetical) {
+        parenthetical = e.text;
+        continue;
+      }
+      std::size_t line_words = 0;
+      std::string plain = plain_of(e, line_words);
+      if (line_words == 0 && text::is_blank(plain)) {
+        continue;
+      }
+      words += line_words;
+      lines.push_back({name, extension, std::move(parenthetical), std::move(plain),
+                       e.kind == element_kind::lyrics});
+      parenthetical.clear();
+    }
+    return k;
+  }
+
+  static std::size_t spoken_words(const std::vector<spoken_line>& lines) {
+    std::size_t words = 0;
+    for (const auto& l : lines) {
+      words += text::count_words(l.text);
+    }
+    return words;
+  }
+
+  std::size_t dialogue(std::size_t i) {
+    const element& who = doc_.elements[i];
+    std::vector<spoken_line> lines;
+    std::size_t words = 0;
+    std::size_t next = read_block(i, lines, words);
+    const bool pair = who.dual == dual_side::left && next < doc_.elements.size() &&
+                      doc_.elements[next].kind == element_kind::character &&
+                      doc_.elements[next].dual == dual_side::right;
+    if (pair) {
+      std::vector<spoken_line> other;
+      std::size_t other_words = 0;
+      const std::size_t after = read_block(next, other, other_words);
+      two_shot(who.line, std::move(lines), std::move(other), std::max(words, other_words));
+      return after;
+    }
+    if (!lines.empty()) {
+      dialogue_shots(who.line, std::move(lines), words);
+    }
+    return next;
+  }
+
+  void two_shot(std::uint32_t line, std::vector<spoken_line> left, std::vector<spoken_line> right,
+                std::size_t words) {
+    shot s;
+    s.kind = shot_kind::two_shot;
+    s.line = line;
+    s.duration = clamp(words_duration(words, settings_.speaking_rate_wpm));
+    for (const auto* side : {&left, &right}) {
+      for (const auto& l : *side) {
+        if (!l.character.empty() && !is_off_screen(l.extension) &&
+            std::find(s.characters.begin(), s.characters.end(), l.character) ==
+                s.characters.end()) {
+          s.characters.push_back(l.character);
+        }
+      }
+    }
+    s.speech = std::move(left);
+    s.speech.insert(s.speech.end(), std::make_move_iterator(right.begin()),
+                    std::make_move_iterator(right.end()));
+    if (s.speech.empty()) {
+      return;
+    }
+    add_shot(std::move(s));
+  }
+
+  void dialogue_shots(std::uint32_t line, std::vector<spoken_line> lines, std::size_t words) {
+    // Who is seen: voice-over and off-screen speakers are only heard.
+    const std::string speaker =
+        is_off_screen(lines.front().extension) ? std::string() : lines.front().character;
+    const milliseconds needed = words_duration(words, settings_.speaking_rate_wpm);
+    const std::size_t parts = parts_for(needed);
+    if (parts == 1) {
+      shot s;
+      s.kind = shot_kind::dialogue;
+      s.line = line;
+      s.duration = clamp(needed);
+      if (!speaker.empty()) {
+        s.characters = {speaker};
+      }
+      s.speech = std::move(lines);
+      add_shot(std::move(s));
+      return;
+    }
+    // Split at word boundaries into equal parts; each part keeps the
+    // parenthetical of a line only where that line starts.
+    struct word_ref {
+      std::size_t line;
+      std::string_view word;
+    };
+    std::vector<word_ref> all_words;
+    for (std::size_t l = 0; l < lines.size(); ++l) {
+      for (std::string_view w : split_whitespace(lines[l].text)) {
+        all_words.push_back({l, w});
+      }
+    }
+    for (std::size_t p = 0; p < parts; ++p) {
+      const std::size_t from = all_words.size() * p / parts;
+      const std::size_t to = all_words.size() * (p + 1) / parts;
+      shot s;
+      s.kind = shot_kind::dialogue;
+      s.line = line;
+      if (!speaker.empty()) {
+        s.characters = {speaker};
+      }
+      s.part = static_cast<std::uint32_t>(p + 1);
+      s.parts = static_cast<std::uint32_t>(parts);
+      for (std::size_t k = from; k < to; ++k) {
+        const spoken_line& source = lines[all_words[k].line];
+        if (k == from || all_words[k].line != all_words[k - 1].line) {
+          const bool starts_line = k == 0 || all_words[k - 1].line != all_words[k].line;
+          s.speech.push_back({source.character, source.extension,
+                              starts_line ? source.parenthetical : std::string(), std::string(),
+                              source.sung});
+        } else {
+          s.speech.back().text.push_back(' ');
+        }
+        s.speech.back().text.append(all_words[k].word);
+      }
+      s.duration = clamp(words_duration(spoken_words(s.speech), settings_.speaking_rate_wpm));
+      add_shot(std::move(s));
+    }
+  }
+
+  void add_shot(shot s) {
+    scene& current = current_scene();
+    s.number = static_cast<std::uint32_t>(current.shots.size() + 1);
+    for (const std::string& name : s.characters) {
+      const auto it = characters_.find(name);
+      if (it != characters_.end()) {
+        ++out_.characters[it->second].shots;
+      }
+      if (std::find(current.characters.begin(), current.characters.end(), name) ==
+          current.characters.end()) {
+        current.characters.push_back(name);
+      }
+    }
+    if (scene_location_ != npos_index) {
+      ++out_.locations[scene_location_].shots;
+    }
+    current.duration += s.duration;
+    out_.duration += s.duration;
+    current.shots.push_back(std::move(s));
+  }
+
+  result<plan> finish() {
+    std::erase_if(out_.scenes, [](const scene& s) { return s.shots.empty(); });
+    for (std::size_t k = 0; k < out_.scenes.size(); ++k) {
+      out_.scenes[k].number = static_cast<std::uint32_t>(k + 1);
+    }
+    if (out_.scenes.empty()) {
+      return error(screenplay_errc::empty,
+                   "the screenplay has no scene headings, action or dialogue to film");
+    }
+    out_.cost_credits = cost_credits(out_.duration);
+    return std::move(out_);
+  }
+
+  milliseconds words_duration(std::size_t words, int wpm) const {
+    // Rounded up to the millisecond: a word takes 60000 / wpm ms.
+    const auto total = static_cast<std::int64_t>(words) * 60'000;
+    return milliseconds((total + wpm - 1) / wpm);
+  }
+
+  milliseconds clamp(milliseconds d) const {
+    return std::clamp(d, settings_.min_shot, settings_.max_shot);
+  }
+
+  std::size_t parts_for(milliseconds needed) const {
+    if (needed <= settings_.max_shot) {
+      return 1;
+    }
+    const auto max = settings_.max_shot.count();
+    return static_cast<std::size_t>((needed.count() + max - 1) / max);
+  }
+
+  const document& doc_;
+  document* consumable_ = nullptr;
+  const planner_settings& settings_;
+  std::string_view project_key_;
+  plan out_;
+  std::unordered_map<std::string, std::size_t> characters_;
+  std::unordered_map<std::string, std::size_t> locations_;
+  std::unordered_map<std::string, std::string> names_;
+  std::unordered_map<std::string, heading_info> headings_;
+  std::vector<std::size_t> shot_capacity_;  ///< upper bound of shots per scene; [0] the prologue
+  std::size_t scene_index_ = 0;
+  std::vector<std::size_t> present_;
+  static constexpr std::size_t npos_index = static_cast<std::size_t>(-1);
+  std::size_t scene_location_ = npos_index;  ///< the current scene's location reference
+  detail::mention_finder mentions_;
+};
+
+}  // namespace
+
+std::size_t plan::shot_count() const {
+  std::size_t n = 0;
+  for (const auto& s : scenes) {
+    n += s.shots.size();
+  }
+  return n;
+}
+
+result<plan> plan_screenplay(const document& doc, const planner_settings& settings,
+                             std::string_view project_key) {
+  return planner(doc, settings, project_key).run();
+}
+
+result<plan> plan_screenplay(document&& doc, const planner_settings& settings,
+                             std::string_view project_key) {
+  planner p(doc, settings, project_key);
+  p.consume(doc);
+  return p.run();
+}
+
+std::string_view to_string(shot_kind kind) noexcept {
+  switch (kind) {
+    case shot_kind::establishing:
+      return "establishing";
+    case shot_kind::action:
+      return "action";
+    case shot_kind::dialogue:
+      return "dialogue";
+    case shot_kind::two_shot:
+      return "two_shot";
+    case shot_kind::card:
+      return "card";
+  }
+  return "unknown";
+}
+
+}  // namespace reelfarm::screenplay

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reelfarm/screenplay/fountain.hpp"
+
+namespace reelfarm::screenplay::testing {
+
+/// Parses text that must parse.
+inline document parse(std::string_view text) {
+  auto doc = parse_fountain(text);
+  REQUIRE(doc.has_value());
+  return std::move(doc).value();
+}
+
+/// The kinds of the body elements, in order.
+inline std::vector<element_kind> kinds(const document& doc) {
+  std::vector<element_kind> out;
+  for (const auto& e : doc.elements) {
+    out.push_back(e.kind);
+  }
+  return out;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline std::string data_file(const std::string& name) {
+  return read_file(std::string(REELFARM_SCREENPLAY_TEST_DATA) + "/" + name);
+}
+
+}  // namespace reelfarm::screenplay::testing

@@ -1,0 +1,150 @@
+// Starts, in one process: the gateway (2 I/O threads) on a scratch database
+// of private PostgreSQL/Redis servers, and a trivial Boost.Beast server
+// (2 threads) that answers every request with the exact bytes the gateway
+// returns for the benchmarked route. Prints the ports and an access token,
+// then serves until SIGINT/SIGTERM. run_bench.sh drives wrk against both.
+#include <utility>  // Beast 1.74 under C++20 needs it first
+
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "reelfarm/common/log.hpp"
+#include "reelfarm/common/signals.hpp"
+#include "reelfarm/gateway/http_server.hpp"
+#include "reelfarm/testing/services.hpp"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// The baseline: parse, answer the fixed body, keep alive. Nothing else.
+class trivial_session : public std::enable_shared_from_this<trivial_session> {
+ public:
+  trivial_session(tcp::socket s, const std::string& body) : stream_(std::move(s)), body_(body) {}
+  void read() {
+    req_ = {};
+    http::async_read(stream_, buffer_, req_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (!ec) {
+                         self->write();
+                       }
+                     });
+  }
+
+ private:
+  void write() {
+    res_ = {};
+    res_.version(11);
+    res_.result(http::status::ok);
+    res_.set(http::field::server, "reelfarm");
+    res_.set(http::field::content_type, "application/json");
+    res_.set("X-Request-Id", "0123456789abcdef0123456789abcdef");
+    res_.body() = body_;
+    res_.keep_alive(req_.keep_alive());
+    res_.prepare_payload();
+    http::async_write(stream_, res_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (!ec) {
+                          self->read();
+                        }
+                      });
+  }
+  beast::tcp_stream stream_;
+  const std::string& body_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> req_;
+  http::response<http::string_body> res_;
+};
+
+void accept_loop(tcp::acceptor& acceptor, const std::string& body) {
+  acceptor.async_accept([&](beast::error_code ec, tcp::socket s) {
+    if (!ec) {
+      s.set_option(tcp::no_delay(true));
+      std::make_shared<trivial_session>(std::move(s), body)->read();
+    }
+    accept_loop(acceptor, body);
+  });
+}
+
+void raise_fd_limit() {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace reelfarm;
+  raise_fd_limit();
+  signals::install_stop_handlers();
+  log::configure(log::level::warn, log::format::kv);
+  int port = argc > 1 ? std::atoi(argv[1]) : 18080;
+  int baseline_port = argc > 2 ? std::atoi(argv[2]) : 18081;
+
+  testing::scratch_database db;
+  gateway::gateway_options o;
+  o.port = port;
+  o.io_threads = 2;
+  o.jwt_secret = std::string(48, 'b');
+  o.limits.per_user = 100'000'000;  // the limiter runs, but never refuses
+  o.max_connections = 20'000;
+  o.idle_timeout = std::chrono::seconds(120);
+  gateway::gateway_backends backends;
+  backends.postgres_dsn = db.dsn();
+  backends.redis_url = testing::test_services().redis_url;
+  auto server = gateway::http_server::start(o, backends);
+  if (!server) {
+    std::fprintf(stderr, "%s\n", server.error().full_text().c_str());
+    return 1;
+  }
+  // One user, one project: the bench reads it back.
+  auto& app = (*server)->api();
+  gateway::http_request reg;
+  reg.method = "POST";
+  reg.path = reg.target = "/api/v1/auth/register";
+  reg.headers = {{"content-type", "application/json"}};
+  reg.body = R"({"email":"bench@example.com","password":"bench-password"})";
+  reg.remote_ip = "10.0.0.1";
+  auto registered = app.handle(reg);
+  auto token = nlohmann::json::parse(registered.body)["access_token"].get<std::string>();
+  std::string route = argc > 3 ? argv[3] : "/api/v1/credits/plans";
+  gateway::http_request get;
+  get.method = "GET";
+  get.path = get.target = route;
+  get.headers = {{"authorization", "Bearer " + token}};
+  auto sample = app.handle(get);
+
+  asio::io_context ioc(2);
+  tcp::acceptor acceptor(
+      ioc, {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(baseline_port)});
+  accept_loop(acceptor, sample.body);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&] { ioc.run(); });
+  }
+  std::printf("gateway_port=%d\nbaseline_port=%d\nroute=%s\nbody_bytes=%zu\ntoken=%s\n",
+              (*server)->port(), baseline_port, route.c_str(), sample.body.size(), token.c_str());
+  std::fflush(stdout);
+  while (!signals::wait_for_stop(std::chrono::seconds(1))) {
+  }
+  ioc.stop();
+  for (auto& t : threads) {
+    t.join();
+  }
+  (*server)->stop();
+  return 0;
+}

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace reelfarm::gateway {
+
+/// A parsed HTTP request, independent of Boost.Beast so that routing and
+/// handlers compile without it. Header names are lower case.
+struct http_request {
+  std::string method;  ///< "GET", "POST", ...
+  std::string target;  ///< as sent: path and query
+  std::string path;    ///< the target up to '?'
+  std::string query;   ///< after '?', undecoded
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_ip;
+  std::string request_id;
+
+  /// The first header called `name` (lower case), if any.
+  std::optional<std::string_view> header(std::string_view name) const;
+  /// The decoded value of query parameter `name`, if present.
+  std::optional<std::string> query_param(std::string_view name) const;
+};
+
+/// A response a handler returns; the server adds Date, Server, Content-Length,
+/// keep-alive and the request id.
+struct http_response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void set_header(std::string name, std::string value);
+};
+
+/// The JSON error every failure answers with: {"error":{"code","message"}}.
+http_response error_response(int status, std::string_view code, std::string_view message);
+/// A JSON response with `body` already serialised.
+http_response json_response(int status, std::string body);
+
+/// Percent-decodes `text` ('+' as space when `plus_is_space`); nullopt for a
+/// bad escape or an embedded NUL.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+
+/// The reason phrase of `status` ("Not Found").
+std::string_view reason_phrase(int status) noexcept;
+
+}  // namespace reelfarm::gateway

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "reelfarm/common/result.hpp"
+#include "reelfarm/store/pg_pool.hpp"
+
+namespace reelfarm::gateway {
+
+/// The read models and small writes the API needs that the store's
+/// repositories do not offer: user lists, profile edits, paginated credit
+/// history, statistics. Results are JSON ready for a response. Thread-safe.
+class user_directory {
+ public:
+  explicit user_directory(pg_pool& pool) : pool_(pool) {}
+
+  /// {"items":[user...],"total":n} for admins, oldest first.
+  result<nlohmann::json> list_users(int limit, std::int64_t offset);
+  /// Sets the display name.
+  result<void> set_full_name(const std::string& user_id, const std::string& full_name);
+  /// {"items":[entry...],"next_before":id|null}: transactions older than
+  /// `before_id` (0: the newest), newest first.
+  result<nlohmann::json> credit_history(const std::string& user_id, int limit,
+                                        std::int64_t before_id);
+  /// Users, plans, projects and credit flow over the whole farm.
+  result<nlohmann::json> statistics();
+  /// Round-trip time of `SELECT 1` and the server version.
+  result<nlohmann::json> ping();
+
+ private:
+  pg_pool& pool_;
+};
+
+}  // namespace reelfarm::gateway

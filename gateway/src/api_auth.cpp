@@ -1,0 +1,217 @@
+// Sign-up, login, token refresh and logout; users/me.
+#include <array>
+#include <cstdio>
+#include <ctime>
+
+#include "api_state.hpp"
+#include "reelfarm/common/log.hpp"
+
+namespace reelfarm::gateway {
+
+namespace {
+
+constexpr std::size_t min_password = 8;
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  auto secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Deliberately loose: one '@' with text on both sides, no spaces or
+// controls. The real check is the confirmation mail, not a regex.
+bool plausible_email(const std::string& email) {
+  auto at = email.find('@');
+  if (at == 0 || at == std::string::npos || at + 1 >= email.size() ||
+      email.find('@', at + 1) != std::string::npos) {
+    return false;
+  }
+  for (unsigned char c : email) {
+    if (c <= 0x20 || c == 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+http_response token_pair(const api_state& s, const issued_refresh& refresh, int status,
+                         std::optional<nlohmann::json> user) {
+  nlohmann::json body = {{"access_token", issue_access_token(s, refresh.user_id, refresh.role)},
+                         {"refresh_token", refresh.token},
+                         {"token_type", "Bearer"},
+                         {"expires_in", s.options.access_ttl.count()}};
+  if (user) {
+    body["user"] = std::move(*user);
+  }
+  auto res = json_response(status, dump_json(body));
+  res.set_header("Cache-Control", "no-store");
+  return res;
+}
+
+http_response start_session(api_state& s, const user_account& user, int status,
+                            const http_request& req) {
+  auto refresh = s.refresh_tokens.issue(user.id, user.role);
+  if (!refresh) {
+    return from_error(refresh.error(), req);
+  }
+  return token_pair(s, *refresh, status, user_json(user));
+}
+
+http_response do_register(api_state& s, request_context& ctx) {
+  static constexpr std::array<field_spec, 3> fields{{
+      {"email", json_kind::string, true, 254},
+      {"password", json_kind::string, true, 1024},
+      {"full_name", json_kind::string, false, 200},
+  }};
+  return with_json(ctx.request, fields, [&](const nlohmann::json& body) {
+    auto email = string_field(body, "email");
+    auto password = string_field(body, "password");
+    if (!plausible_email(email)) {
+      return error_response(422, "validation_failed", "email is not a valid address");
+    }
+    if (password.size() < min_password) {
+      return error_response(422, "validation_failed", "password must have at least 8 characters");
+    }
+    auto made = s.accounts.create({email, password, string_field(body, "full_name"), "creator"});
+    if (!made) {
+      return from_error(made.error(), ctx.request);
+    }
+    log::info("gateway", "user registered",
+              {{"request_id", ctx.request.request_id}, {"user", made->id}});
+    return start_session(s, *made, 201, ctx.request);
+  });
+}
+
+http_response do_login(api_state& s, request_context& ctx) {
+  static constexpr std::array<field_spec, 2> fields{{
+      {"email", json_kind::string, true, 254},
+      {"password", json_kind::string, true, 1024},
+  }};
+  return with_json(ctx.request, fields, [&](const nlohmann::json& body) {
+    auto user = s.accounts.login(string_field(body, "email"), string_field(body, "password"));
+    if (!user) {
+      return from_error(user.error(), ctx.request);
+    }
+    return start_session(s, *user, 200, ctx.request);
+  });
+}
+
+constexpr std::array<field_spec, 1> refresh_fields{{
+    {"refresh_token", json_kind::string, true, 256},
+}};
+
+http_response do_refresh(api_state& s, request_context& ctx) {
+  return with_json(ctx.request, refresh_fields, [&](const nlohmann::json& body) {
+    auto next = s.refresh_tokens.rotate(string_field(body, "refresh_token"));
+    if (!next) {
+      return from_error(next.error(), ctx.request);
+    }
+    return token_pair(s, *next, 200, std::nullopt);
+  });
+}
+
+http_response do_logout(api_state& s, request_context& ctx) {
+  return with_json(ctx.request, refresh_fields, [&](const nlohmann::json& body) {
+    auto done = s.refresh_tokens.revoke_family(string_field(body, "refresh_token"));
+    if (!done) {
+      return from_error(done.error(), ctx.request);
+    }
+    http_response res;
+    res.status = 204;
+    res.content_type.clear();
+    return res;
+  });
+}
+
+http_response get_me(api_state& s, request_context& ctx) {
+  auto user = s.accounts.get(ctx.caller->user_id);
+  if (!user) {
+    return from_error(user.error(), ctx.request);
+  }
+  return json_response(200, dump_json(user_json(*user)));
+}
+
+http_response put_me(api_state& s, request_context& ctx) {
+  static constexpr std::array<field_spec, 3> fields{{
+      {"full_name", json_kind::string, false, 200},
+      {"password", json_kind::string, false, 1024},
+      {"current_password", json_kind::string, false, 1024},
+  }};
+  return with_json(ctx.request, fields, [&](const nlohmann::json& body) {
+    auto user = s.accounts.get(ctx.caller->user_id);
+    if (!user) {
+      return from_error(user.error(), ctx.request);
+    }
+    if (body.contains("password")) {
+      auto password = string_field(body, "password");
+      if (password.size() < min_password) {
+        return error_response(422, "validation_failed", "password must have at least 8 characters");
+      }
+      if (!body.contains("current_password")) {
+        return error_response(422, "validation_failed",
+                              "changing the password needs 'current_password'");
+      }
+      auto checked = s.accounts.login(user->email, string_field(body, "current_password"));
+      if (!checked) {
+        return error_response(403, "invalid_credentials", "current_password is wrong");
+      }
+      if (auto r = s.accounts.set_password(user->id, password); !r) {
+        return from_error(r.error(), ctx.request);
+      }
+      // Every other session ends with the old password.
+      if (auto r = s.refresh_tokens.revoke_user(user->id); !r) {
+        return from_error(r.error(), ctx.request);
+      }
+    }
+    if (body.contains("full_name")) {
+      if (auto r = s.directory.set_full_name(user->id, string_field(body, "full_name")); !r) {
+        return from_error(r.error(), ctx.request);
+      }
+    }
+    return get_me(s, ctx);
+  });
+}
+
+}  // namespace
+
+nlohmann::json user_json(const user_account& user) {
+  nlohmann::json j = {{"id", user.id},
+                      {"email", user.email},
+                      {"full_name", user.full_name},
+                      {"role", user.role},
+                      {"plan", user.plan},
+                      {"credits_balance", user.credits_balance},
+                      {"credits_unlimited", user.credits_unlimited},
+                      {"created_at", iso_time(user.created_at)}};
+  j["last_login_at"] =
+      user.last_login_at ? nlohmann::json(iso_time(*user.last_login_at)) : nlohmann::json(nullptr);
+  j["credits_reset_date"] = nullptr;
+  if (user.credits_reset_date) {
+    std::chrono::year_month_day day{*user.credits_reset_date};
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(day.year()),
+                  static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
+    j["credits_reset_date"] = buf;
+  }
+  return j;
+}
+
+void add_auth_routes(api_state& s) {
+  auto bind = [&s](http_response (*f)(api_state&, request_context&)) {
+    return [&s, f](request_context& ctx) { return f(s, ctx); };
+  };
+  auto& r = s.routes;
+  r.add({"POST", "/api/v1/auth/register", access::anyone, limit_class::login, true,
+         bind(do_register)});
+  r.add({"POST", "/api/v1/auth/login", access::anyone, limit_class::login, true, bind(do_login)});
+  r.add(
+      {"POST", "/api/v1/auth/refresh", access::anyone, limit_class::login, true, bind(do_refresh)});
+  r.add({"POST", "/api/v1/auth/logout", access::anyone, limit_class::login, true, bind(do_logout)});
+  r.add({"GET", "/api/v1/users/me", access::creator, limit_class::standard, true, bind(get_me)});
+  r.add({"PUT", "/api/v1/users/me", access::creator, limit_class::standard, true, bind(put_me)});
+}
+
+}  // namespace reelfarm::gateway

@@ -1,0 +1,176 @@
+// Credits: balance, history, plans, purchases and grants, plan upgrades.
+#include <array>
+
+#include "api_state.hpp"
+#include "reelfarm/gateway/token_codec.hpp"
+#include "reelfarm/store/project_repository.hpp"
+
+namespace reelfarm::gateway {
+
+namespace {
+
+constexpr std::int64_t max_purchase = 1'000'000;
+
+nlohmann::json entry_json(const ledger_entry& e) {
+  return {{"id", e.id},
+          {"kind", std::string(to_string(e.kind))},
+          {"amount", e.amount},
+          {"delta", e.delta},
+          {"balance_after", e.balance_after},
+          {"description", e.description},
+          {"payment_ref", e.payment_ref ? nlohmann::json(*e.payment_ref) : nullptr},
+          {"created_at", e.created_at},
+          {"replayed", e.replayed}};
+}
+
+nlohmann::json plan_json(const plan& p) {
+  return {{"name", p.name},
+          {"display_name", p.display_name},
+          {"price_cents", p.price_cents},
+          {"monthly_credits", p.monthly_credits ? nlohmann::json(*p.monthly_credits) : nullptr},
+          {"max_video_seconds", p.max_video.count()},
+          {"watermark", p.watermark},
+          {"priority", p.priority}};
+}
+
+// The Idempotency-Key header: required where a retry must not pay twice.
+std::optional<std::string> idempotency_key(const http_request& req) {
+  auto key = req.header("idempotency-key");
+  if (!key || key->empty() || key->size() > 150) {
+    return std::nullopt;
+  }
+  return "api:" + std::string(*key);
+}
+
+http_response balance(api_state& s, request_context& ctx) {
+  auto user = s.accounts.get(ctx.caller->user_id);
+  if (!user) {
+    return from_error(user.error(), ctx.request);
+  }
+  auto j = user_json(*user);
+  return json_response(200, dump_json({{"balance", user->credits_balance},
+                                       {"unlimited", user->credits_unlimited},
+                                       {"plan", user->plan},
+                                       {"renews_on", j["credits_reset_date"]}}));
+}
+
+http_response history(api_state& s, request_context& ctx) {
+  int limit = 20;
+  std::int64_t before = 0;
+  if (auto v = ctx.request.query_param("limit")) {
+    auto n = parse_integer(*v, 1, 100);
+    if (!n) {
+      return error_response(400, "invalid_parameter", "limit must be an integer from 1 to 100");
+    }
+    limit = static_cast<int>(*n);
+  }
+  if (auto v = ctx.request.query_param("before")) {
+    auto n = parse_integer(*v, 1, INT64_MAX);
+    if (!n) {
+      return error_response(400, "invalid_parameter", "before must be a positive integer");
+    }
+    before = *n;
+  }
+  auto page = s.directory.credit_history(ctx.caller->user_id, limit, before);
+  if (!page) {
+    return from_error(page.error(), ctx.request);
+  }
+  return json_response(200, dump_json(*page));
+}
+
+// The catalogue never changes while the process runs: serialise it once.
+std::string plans_body(const plan_catalog& catalog) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& p : catalog.plans()) {
+    items.push_back(plan_json(p));
+  }
+  return dump_json({{"items", items}});
+}
+
+http_response purchase(api_state& s, request_context& ctx) {
+  static constexpr std::array<field_spec, 4> fields{{
+      {"amount", json_kind::integer, true, 0},
+      {"user_id", json_kind::string, false, 36},
+      {"payment_ref", json_kind::string, false, 200},
+      {"description", json_kind::string, false, 500},
+  }};
+  return with_json(ctx.request, fields, [&](const nlohmann::json& body) {
+    auto key = idempotency_key(ctx.request);
+    if (!key) {
+      return error_response(400, "idempotency_key_required",
+                            "send an Idempotency-Key header (1 to 150 characters) so a retry "
+                            "cannot pay twice");
+    }
+    auto amount = body["amount"].get<std::int64_t>();
+    if (amount < 1 || amount > max_purchase) {
+      return error_response(422, "validation_failed", "amount must be from 1 to 1000000");
+    }
+    auto target = string_field(body, "user_id", ctx.caller->user_id);
+    bool admin = ctx.caller->is_admin();
+    if (!admin && target != ctx.caller->user_id) {
+      return error_response(403, "forbidden", "only administrators credit other users");
+    }
+    if (!is_uuid(target)) {
+      return error_response(404, "not_found", "no user with id '" + target + "'");
+    }
+    auto ref = string_field(body, "payment_ref");
+    auto description = string_field(body, "description", admin ? "grant" : "top-up");
+    if (!admin && (!s.options.allow_self_topup || ref.empty())) {
+      return error_response(403, "forbidden",
+                            s.options.allow_self_topup
+                                ? "a top-up needs the payment provider's 'payment_ref'"
+                                : "self-service top-ups need a payment provider, which is not "
+                                  "configured; ask an administrator");
+    }
+    auto entry = ref.empty() ? s.ledger.grant(target, amount, description, *key)
+                             : s.ledger.purchase(target, amount, ref, description, *key);
+    if (!entry) {
+      return from_error(entry.error(), ctx.request);
+    }
+    return json_response(entry->replayed ? 200 : 201, dump_json(entry_json(*entry)));
+  });
+}
+
+http_response upgrade(api_state& s, request_context& ctx) {
+  static constexpr std::array<field_spec, 1> fields{{{"plan", json_kind::string, true, 64}}};
+  return with_json(ctx.request, fields, [&](const nlohmann::json& body) {
+    auto name = string_field(body, "plan");
+    if (s.plans.find(name) == nullptr) {
+      std::string known;
+      for (const auto& p : s.plans.plans()) {
+        known += (known.empty() ? "" : ", ") + p.name;
+      }
+      return error_response(422, "validation_failed",
+                            "unknown plan '" + name + "'; plans are " + known);
+    }
+    auto key = idempotency_key(ctx.request).value_or("api:" + random_token(12));
+    auto change = s.ledger.change_plan(ctx.caller->user_id, name, key);
+    if (!change) {
+      return from_error(change.error(), ctx.request);
+    }
+    nlohmann::json out = {{"from", change->from}, {"to", change->to}, {"changed", change->changed}};
+    out["grant"] = change->grant ? entry_json(*change->grant) : nlohmann::json(nullptr);
+    return json_response(200, dump_json(out));
+  });
+}
+
+}  // namespace
+
+void add_credit_routes(api_state& s) {
+  auto bind = [&s](http_response (*f)(api_state&, request_context&)) {
+    return [&s, f](request_context& ctx) { return f(s, ctx); };
+  };
+  auto& r = s.routes;
+  r.add({"GET", "/api/v1/credits/balance", access::creator, limit_class::standard, true,
+         bind(balance)});
+  r.add({"GET", "/api/v1/credits/history", access::creator, limit_class::standard, true,
+         bind(history)});
+  r.add({"GET", "/api/v1/credits/plans", access::creator, limit_class::standard, false,
+         [body = plans_body(s.plans)](request_context&) { return json_response(200, body); }});
+  r.add({"POST", "/api/v1/credits/purchase", access::creator, limit_class::standard, true,
+         bind(purchase)});
+  r.add({"POST", "/api/v1/subscriptions/upgrade", access::creator, limit_class::standard, true,
+         bind(upgrade)});
+}
+
+}  // namespace reelfarm::gateway

@@ -23,7 +23,7 @@ struct background_serve {
   explicit background_serve(const std::filesystem::path& data_dir) {
     log = data_dir.parent_path() / ("serve-" + std::to_string(::time(nullptr)) + ".log");
     process_options p;
-    p.argv = {REELFARM_BINARY, "--data-dir", data_dir.string(), "serve"};
+    p.argv = {REELFARM_BINARY, "--data-dir", data_dir.string(), "--set", "gateway.port=0", "serve"};
     p.output_file = log.string();
     auto child = child_process::spawn(p);
     REQUIRE(child);
@@ -52,12 +52,14 @@ nlohmann::json state_of(const std::filesystem::path& data_dir) {
 
 TEST_CASE("serve --check starts the services, migrates, reports and stops", "[serve]") {
   temp_dir dir;
-  auto run = run_reelfarm({"--data-dir", (dir.path() / "data").string(), "serve", "--check"});
+  auto run = run_reelfarm({"--data-dir", (dir.path() / "data").string(), "--set", "gateway.port=0",
+                           "serve", "--check"});
   INFO(run.output);
   CHECK(run.status == 0);
   CHECK_THAT(run.output, Catch::Contains("PostgreSQL 15.") && Catch::Contains("Redis ") &&
                              Catch::Contains("schema version") &&
-                             Catch::Contains("all services stopped cleanly"));
+                             Catch::Contains("all services stopped cleanly") &&
+                             Catch::Contains("gateway      http://127.0.0.1:"));
   CHECK_THAT(run.output, !Catch::Contains("password="));
 }
 
@@ -98,7 +100,8 @@ TEST_CASE("serve survives kill -9: a restart recovers the servers and keeps the 
 TEST_CASE("with a DSN and a Redis URL configured, serve uses those servers", "[serve]") {
   const auto& servers = test_services();
   auto run = run_reelfarm({"--set", "postgres.dsn=" + servers.postgres_dsn, "--set",
-                           "redis.url=" + servers.redis_url, "serve", "--check"});
+                           "redis.url=" + servers.redis_url, "--set", "gateway.port=0", "serve",
+                           "--check"});
   INFO(run.output);
   CHECK(run.status == 0);
   CHECK_THAT(run.output, Catch::Contains("postgres     external") &&

@@ -44,6 +44,43 @@ struct redis_settings {
 struct gateway_settings {
   std::string host = "127.0.0.1";
   int port = 8080;
+  std::string jwt_secret;  ///< HS256 key, at least 32 bytes; empty: random per process
+  std::string jwt_issuer = "reelfarm";
+  std::chrono::milliseconds access_token_ttl{24 * 3600 * 1000};
+  std::chrono::milliseconds refresh_token_ttl{30LL * 24 * 3600 * 1000};
+  int io_threads = 2;
+  int blocking_threads = 8;
+  int max_json_body = 1024 * 1024;         ///< bytes
+  int max_upload_body = 16 * 1024 * 1024;  ///< bytes (screenplays)
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{75000};
+  std::string cors_origins;  ///< comma-separated; "*" for any; empty: no CORS
+  int rate_limit_per_user = 600;
+  int rate_limit_per_ip = 1200;
+  int rate_limit_login_per_ip = 10;
+  bool allow_self_topup = false;
+};
+
+/// Subscription plans (section `plans`).
+struct plans_settings {
+  std::string file;  ///< YAML plan table; empty: the built-in defaults
+};
+
+/// The mirror into Salesforce (section `crm`).
+struct crm_settings {
+  bool enabled = false;
+  std::string login_url = "https://login.salesforce.com";
+  std::string api_version = "59.0";
+  std::string auth_flow = "jwt_bearer";  ///< jwt_bearer or client_credentials
+  std::string client_id;
+  std::string client_secret;
+  std::string username;
+  std::string private_key_file;
+  std::string audience;
+  int batch_size = 200;
+  int bulk_threshold = 2000;
+  std::chrono::milliseconds poll_interval{5000};
+  std::chrono::milliseconds send_interval{1000};
 };
 
 /// The render farm's coordinator and its link to the nodes (section `farm`).
@@ -72,6 +109,8 @@ struct config {
   gateway_settings gateway;
   planner_settings planner;
   farm_settings farm;
+  plans_settings plans;
+  crm_settings crm;
 };
 
 /// What a configuration key holds.

@@ -11,6 +11,8 @@
 #include <string_view>
 
 #include "commands.hpp"
+#include "reelfarm/common/log.hpp"
+#include "reelfarm/farm/bench/scheduler_bench.hpp"
 #include "reelfarm/screenplay/fountain.hpp"
 #include "reelfarm/screenplay/generator.hpp"
 #include "reelfarm/screenplay/plan.hpp"
@@ -29,9 +31,17 @@ struct benchmark {
 
 int bench_screenplay(const std::vector<std::string>& args, const global_options& options);
 
+int bench_scheduler(const std::vector<std::string>& args, const global_options& /*options*/) {
+  // The lost-node phase logs every expected loss; only real problems should show.
+  log::configure(log::level::error, log::format::kv);
+  return farm::run_scheduler_bench(args);
+}
+
 constexpr benchmark benchmarks[] = {
     {"screenplay", bench_screenplay,
      "Fountain parse + shot plan throughput (MB/s) against reading and splitting lines"},
+    {"scheduler", bench_scheduler,
+     "lease manager: leases/s, time-to-book p50/p99, lost-node detection (--nodes N --shots M)"},
 };
 
 void print_usage(std::FILE* out) {

@@ -28,7 +28,9 @@ packages=(
   # the animatic renderer: a real font and a speech engine
   fonts-dejavu-core espeak-ng libfreetype-dev
   # tests and benchmarks
-  catch2 libbenchmark-dev clang
+  catch2 libbenchmark-dev clang wrk
+  # the local Salesforce server the CRM tests start (standard library only)
+  python3
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }

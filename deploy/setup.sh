@@ -90,6 +90,7 @@ case "${1:-}" in
     elif [ "${REELFARM_SANITIZERS:-1}" != 0 ]; then
       build build-asan -DREELFARM_SANITIZE=ON -DREELFARM_BUILD_BENCH=OFF
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0" \
         run_tests build-asan
     fi ;;
   *)

@@ -2,30 +2,12 @@
 
 #include <string>
 
+#include "reelfarm/common/json_depth.hpp"
+
 namespace reelfarm::gateway {
 
 bool json_too_deep(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) {
-        return true;
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
+  return !json_nesting_within(text, limit);
 }
 
 bool json_has_nul(const nlohmann::json& value) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reelfarm/common/json_depth.hpp"
 #include "reelfarm/farm/errc.hpp"
 #include "src/protocol/field_reader.hpp"
 
@@ -118,32 +119,6 @@ void put(json& j, const admin_reply_msg& m) {
   }
 }
 
-// The nesting depth of a JSON text, counted without parsing so that a
-// hostile frame of 60,000 '[' never reaches a recursive algorithm.
-bool nesting_within(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) {
-        return false;
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 const char* type_name(const message& body) noexcept {
@@ -181,7 +156,7 @@ result<frame> decode_frame(std::string_view bytes, std::string* type_hint, std::
                                                  " bytes exceeds the limit of " +
                                                  std::to_string(max_bytes));
   }
-  if (!nesting_within(bytes, max_json_depth)) {
+  if (!json_nesting_within(bytes, max_json_depth)) {
     return error(farm_errc::malformed_frame,
                  "frame nests JSON deeper than " + std::to_string(max_json_depth) + " levels");
   }

@@ -86,7 +86,10 @@ TEST_CASE("stop finishes requests in flight and refuses new connections", "[serv
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   auto start = std::chrono::steady_clock::now();
   env->server().stop();
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  // stop() waits at most the drain timeout (10 s) for in-flight requests; the
+  // margin covers a loaded 2-core CI machine, where one Argon2id login alone
+  // has been seen to take seconds.
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(15));
   auto answered = slow.get();
   CHECK((answered.status == 200 || answered.status == 0));  // finished, or not yet accepted
   CHECK_THROWS(raw_exchange(port, {"GET /api/v1/healthz HTTP/1.1\r\n\r\n"}));

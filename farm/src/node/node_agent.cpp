@@ -16,6 +16,7 @@
 #include "reelfarm/common/filesystem.hpp"
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/farm/errc.hpp"
+#include "reelfarm/farm/node/animatic_backend.hpp"
 #include "reelfarm/farm/node/exec_backend.hpp"
 #include "reelfarm/farm/node/node_host.hpp"
 #include "reelfarm/farm/protocol/codec.hpp"
@@ -34,15 +35,20 @@ struct running_lease {
 };
 
 result<std::vector<std::unique_ptr<render_backend>>> make_backends(
-    const std::vector<std::string>& specs) {
+    const std::vector<std::string>& specs, const std::filesystem::path& media_dir) {
   std::vector<std::unique_ptr<render_backend>> out;
   for (const auto& spec : specs) {
+    if (spec == "animatic") {  // the built-in renderer, in-process
+      out.push_back(std::make_unique<animatic_backend>(media_dir));
+      continue;
+    }
     auto eq = spec.find('=');
     std::string name = eq == std::string::npos ? "exec" : spec.substr(0, eq);
     std::string how = eq == std::string::npos ? spec : spec.substr(eq + 1);
     if (!how.starts_with("exec:") || how.size() <= 5 || name.empty()) {
-      return error(farm_errc::invalid_argument,
-                   "--backend takes [NAME=]exec:/path/to/program; got \"" + spec + "\"");
+      return error(
+          farm_errc::invalid_argument,
+          "--backend takes animatic or [NAME=]exec:/path/to/program; got \"" + spec + "\"");
     }
     out.push_back(std::make_unique<exec_backend>(name, how.substr(5)));
   }
@@ -327,7 +333,10 @@ int node_agent::run(const std::function<bool()>& stop) {
 }  // namespace
 
 int run_node_agent(const node_agent_options& options, const std::function<bool()>& stop) {
-  auto backends = make_backends(options.backends);
+  // Default media folder: next to the node folder, in the data dir.
+  auto media_dir =
+      !options.media_dir.empty() ? options.media_dir : options.data_dir.parent_path() / "media";
+  auto backends = make_backends(options.backends, media_dir);
   auto gpus = detect_gpus(options.gpus);
   auto id = load_or_create_node_id(options.data_dir);
   for (const auto* e : {backends ? nullptr : &backends.error(), gpus ? nullptr : &gpus.error(),

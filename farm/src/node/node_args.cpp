@@ -5,8 +5,9 @@ namespace reelfarm::farm {
 
 const char* node_usage() {
   return "usage: reelfarm node --join tcp://HOST:PORT [--slots N] [--gpus auto|none|0,1]\n"
-         "                     [--backend [NAME=]exec:/path/to/program]... [--tag TAG]...\n"
-         "                     [--reference REF]... [--node-dir DIR]\n"
+         "                     [--backend animatic|[NAME=]exec:/path/to/program]...\n"
+         "                     [--tag TAG]... [--reference REF]... [--node-dir DIR]\n"
+         "                     [--media-dir DIR]\n"
          "  Joins a coordinator as a render node. The node id is kept in DIR/node-id\n"
          "  (default: DATA_DIR/node) so a restarted node is recognised.\n";
 }
@@ -40,6 +41,8 @@ result<node_agent_options> parse_node_args(const std::vector<std::string>& args)
       o.references.push_back(v);
     } else if (a == "--node-dir") {
       o.data_dir = v;
+    } else if (a == "--media-dir") {
+      o.media_dir = v;
     } else {
       return error(farm_errc::invalid_argument, "unknown argument: " + a);
     }

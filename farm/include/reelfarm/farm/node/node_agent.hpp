@@ -15,10 +15,11 @@ struct node_agent_options {
   std::string join;                   ///< tcp://HOST:PORT of the coordinator
   int slots = 0;                      ///< 0: one per GPU, or one on a CPU-only node
   std::string gpus = "auto";          ///< auto, none, or "0,1"
-  std::vector<std::string> backends;  ///< NAME=exec:/path or exec:/path (name "exec")
+  std::vector<std::string> backends;  ///< animatic, NAME=exec:/path or exec:/path (name "exec")
   std::vector<std::string> tags;
   std::vector<std::string> references;  ///< consistency references already held
   std::filesystem::path data_dir;       ///< node-id file and lease work folders
+  std::filesystem::path media_dir;      ///< animatic outputs; empty: DATA_DIR/../media
 };
 
 /// Parses the arguments of `reelfarm node` (after the subcommand name).

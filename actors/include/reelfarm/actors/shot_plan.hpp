@@ -1,0 +1,54 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "reelfarm/actors/media_layout.hpp"
+#include "reelfarm/common/result.hpp"
+#include "reelfarm/media/shot_spec.hpp"
+#include "reelfarm/screenplay/plan.hpp"
+#include "reelfarm/store/job_repository.hpp"
+
+/// From a planned screenplay to what the farm renders. Plain C++ (no CAF).
+namespace reelfarm::actors {
+
+/// How a project renders (the project's settings JSON, all optional):
+/// {"resolution": "1280x720", "fps": 24}. The plan decides the watermark.
+struct render_settings {
+  int width = 1280;
+  int height = 720;
+  int fps = 24;
+  bool watermark = false;
+};
+
+/// Parses the render settings of a project or job; errors name the field.
+result<render_settings> parse_render_settings(const std::string& settings_json);
+/// The JSON form `parse_render_settings` reads.
+std::string to_json(const render_settings& settings);
+
+/// The renderer's spec of one planned shot: texts cut to the renderer's
+/// limits, speakers heard but not seen (V.O.) added to the shot so their
+/// lines can be drawn, references' seeds, palettes and voices.
+media::shot_spec make_shot_spec(const screenplay::plan& plan, const screenplay::scene& scene,
+                                const screenplay::shot& shot, const render_settings& settings);
+
+/// The spec's JSON in the form media::parse_shot_spec reads.
+std::string shot_spec_json(const media::shot_spec& spec);
+
+/// "sha256:<hex>"-free hex SHA-256 of everything that decides a segment's
+/// bytes: the spec and the renderer/encoder version.
+std::string input_hash(const std::string& shot_spec_json);
+
+/// The shots of a planned film, in order, as queued render_shots rows whose
+/// spec is the animatic lease spec {"shot": ..., "output": clip path}.
+std::vector<shot_record> plan_shots(const screenplay::plan& plan, const render_settings& settings,
+                                    const media_layout& layout);
+
+/// The plan's consistency references as rows to register.
+std::vector<reference_record> plan_references(const screenplay::plan& plan);
+
+/// Credits for the shots that must render (reused ones are not charged twice):
+/// 3 per started minute of their planned length.
+std::int64_t render_cost(const std::vector<shot_record>& shots);
+
+}  // namespace reelfarm::actors

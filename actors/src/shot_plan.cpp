@@ -1,0 +1,313 @@
+#include "reelfarm/actors/shot_plan.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "reelfarm/actors/errc.hpp"
+#include "reelfarm/screenplay/cost.hpp"
+
+namespace reelfarm::actors {
+namespace {
+
+using json = nlohmann::json;
+
+// Bumped whenever the renderer or encoder would draw different bytes for the
+// same spec, so that regenerate does not reuse segments of an older look.
+constexpr const char* renderer_version = "animatic/1 h264-veryfast-crf23 aac-96k";
+
+// Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
+std::string clip_utf8(std::string text, std::size_t max) {
+  if (text.size() <= max) {
+    return text;
+  }
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  text.resize(cut);
+  return text;
+}
+
+std::string hex_of(const screenplay::rgb& c) {
+  return c.hex();
+}
+
+media::rgb to_media(const screenplay::rgb& c) {
+  return media::rgb{c.r, c.g, c.b};
+}
+
+const screenplay::consistency_reference* find_reference(
+    const std::vector<screenplay::consistency_reference>& refs, const std::string& name) {
+  auto it = std::find_if(refs.begin(), refs.end(), [&](const auto& r) { return r.name == name; });
+  return it == refs.end() ? nullptr : &*it;
+}
+
+media::shot_kind to_media(screenplay::shot_kind kind) {
+  switch (kind) {
+    case screenplay::shot_kind::establishing:
+      return media::shot_kind::establishing;
+    case screenplay::shot_kind::dialogue:
+      return media::shot_kind::dialogue;
+    case screenplay::shot_kind::two_shot:
+      return media::shot_kind::two_shot;
+    case screenplay::shot_kind::action:
+    case screenplay::shot_kind::card:  // the renderer draws a card as action text
+      return media::shot_kind::action;
+  }
+  return media::shot_kind::action;
+}
+
+media::character_ref character_of(const screenplay::plan& plan, const std::string& name) {
+  media::character_ref c;
+  c.name = clip_utf8(name, media::spec_limits::max_name);
+  if (const auto* ref = find_reference(plan.characters, name)) {
+    c.seed = ref->seed;
+    for (const auto& colour : ref->palette) {
+      c.palette.push_back(to_media(colour));
+    }
+    if (!ref->voice.name.empty()) {
+      c.voice.name = ref->voice.name;
+      c.voice.pitch = std::clamp(ref->voice.pitch, 0, 99);
+      c.voice.speed = std::clamp(ref->voice.speed_wpm, 80, 400);
+    }
+  }
+  return c;
+}
+
+std::string location_name(const screenplay::scene& scene) {
+  // The heading, not the bare location: the painter tells EXT. from INT. by it.
+  std::string name = !scene.heading.empty()    ? scene.heading
+                     : !scene.location.empty() ? scene.location
+                                               : "PROLOGUE";
+  return clip_utf8(name, media::spec_limits::max_name);
+}
+
+std::string strip_parens(std::string text) {
+  if (text.size() >= 2 && text.front() == '(' && text.back() == ')') {
+    text = text.substr(1, text.size() - 2);
+  }
+  return clip_utf8(text, media::spec_limits::max_parenthetical);
+}
+
+void add_character(const screenplay::plan& plan, media::shot_spec& spec, const std::string& name) {
+  if (name.empty() || spec.characters.size() >= media::spec_limits::max_characters) {
+    return;
+  }
+  auto clipped = clip_utf8(name, media::spec_limits::max_name);
+  for (const auto& c : spec.characters) {
+    if (c.name == clipped) {
+      return;
+    }
+  }
+  spec.characters.push_back(character_of(plan, name));
+}
+
+bool in_shot(const media::shot_spec& spec, const std::string& name) {
+  auto clipped = clip_utf8(name, media::spec_limits::max_name);
+  return std::any_of(spec.characters.begin(), spec.characters.end(),
+                     [&](const auto& c) { return c.name == clipped; });
+}
+
+void add_speech(const screenplay::plan& plan, const screenplay::shot& shot,
+                media::shot_spec& spec) {
+  for (const auto& line : shot.speech) {
+    add_character(plan, spec, line.character);  // voices heard off screen are drawn too
+  }
+  for (const auto& line : shot.speech) {
+    if (spec.dialogue.size() >= media::spec_limits::max_lines) {
+      break;
+    }
+    std::string text = (line.sung ? "\u266a " : "") + line.text;
+    if (line.character.empty() || !in_shot(spec, line.character)) {
+      // An unattributed lyric (or a ninth speaker): shown, not spoken.
+      spec.action = clip_utf8(spec.action + (spec.action.empty() ? "" : "\n") + text,
+                              media::spec_limits::max_action);
+      continue;
+    }
+    spec.dialogue.push_back({clip_utf8(line.character, media::spec_limits::max_name),
+                             clip_utf8(text, media::spec_limits::max_line),
+                             strip_parens(line.parenthetical)});
+  }
+}
+
+}  // namespace
+
+result<render_settings> parse_render_settings(const std::string& settings_json) {
+  json doc = json::parse(settings_json.empty() ? "{}" : settings_json, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return error(actors_errc::invalid_settings, "render settings must be a JSON object");
+  }
+  render_settings s;
+  if (doc.contains("resolution")) {
+    auto text = doc["resolution"].is_string() ? doc["resolution"].get<std::string>() : "";
+    if (std::sscanf(text.c_str(), "%dx%d", &s.width, &s.height) != 2 ||
+        s.width < media::spec_limits::min_width || s.width > media::spec_limits::max_width ||
+        s.height < media::spec_limits::min_height || s.height > media::spec_limits::max_height ||
+        s.width % 2 != 0 || s.height % 2 != 0) {
+      return error(
+          actors_errc::invalid_settings,
+          "resolution must be WIDTHxHEIGHT, even, 160x90 to 3840x2160; got \"" + text + "\"");
+    }
+  }
+  if (doc.contains("fps")) {
+    s.fps = doc["fps"].is_number_integer() ? doc["fps"].get<int>() : 0;
+    if (s.fps < media::spec_limits::min_fps || s.fps > media::spec_limits::max_fps) {
+      return error(actors_errc::invalid_settings, "fps must be a whole number from 1 to 60");
+    }
+  }
+  s.watermark = doc.value("watermark", false);
+  return s;
+}
+
+std::string to_json(const render_settings& s) {
+  return json{{"resolution", std::to_string(s.width) + "x" + std::to_string(s.height)},
+              {"fps", s.fps},
+              {"watermark", s.watermark}}
+      .dump();
+}
+
+media::shot_spec make_shot_spec(const screenplay::plan& plan, const screenplay::scene& scene,
+                                const screenplay::shot& shot, const render_settings& settings) {
+  media::shot_spec spec;
+  spec.id = "sc" + std::to_string(scene.number) + "-sh" + std::to_string(shot.number);
+  spec.kind = to_media(shot.kind);
+  spec.duration_s = std::max(media::spec_limits::min_duration_s,
+                             static_cast<double>(shot.duration.count()) / 1000.0);
+  spec.width = settings.width;
+  spec.height = settings.height;
+  spec.fps = settings.fps;
+  spec.watermark = settings.watermark;
+  spec.location.name = location_name(scene);
+  if (const auto* loc = find_reference(plan.locations, scene.location)) {
+    spec.location.seed = loc->seed;
+    for (const auto& colour : loc->palette) {
+      spec.location.palette.push_back(to_media(colour));
+    }
+  }
+  spec.heading = clip_utf8(scene.heading, media::spec_limits::max_heading);
+  spec.action = clip_utf8(shot.text, media::spec_limits::max_action);
+  for (const auto& name : shot.characters) {
+    add_character(plan, spec, name);
+  }
+  add_speech(plan, shot, spec);
+  if (spec.kind == media::shot_kind::two_shot && spec.characters.size() < 2) {
+    spec.kind = media::shot_kind::dialogue;
+  }
+  return spec;
+}
+
+std::string shot_spec_json(const media::shot_spec& s) {
+  auto palette = [](const std::vector<media::rgb>& colours) {
+    json out = json::array();
+    for (const auto& c : colours) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "#%02x%02x%02x", c.r, c.g, c.b);
+      out.push_back(buf);
+    }
+    return out;
+  };
+  json characters = json::array();
+  for (const auto& c : s.characters) {
+    characters.push_back(
+        {{"name", c.name},
+         {"seed", c.seed},
+         {"palette", palette(c.palette)},
+         {"voice", {{"name", c.voice.name}, {"pitch", c.voice.pitch}, {"speed", c.voice.speed}}}});
+  }
+  json dialogue = json::array();
+  for (const auto& d : s.dialogue) {
+    dialogue.push_back(
+        {{"character", d.character}, {"text", d.text}, {"parenthetical", d.parenthetical}});
+  }
+  return json{{"id", s.id},
+              {"kind", std::string(media::to_string(s.kind))},
+              {"duration", s.duration_s},
+              {"width", s.width},
+              {"height", s.height},
+              {"fps", s.fps},
+              {"watermark", s.watermark},
+              {"location",
+               {{"name", s.location.name},
+                {"seed", s.location.seed},
+                {"palette", palette(s.location.palette)}}},
+              {"characters", characters},
+              {"heading", s.heading},
+              {"action", s.action},
+              {"dialogue", dialogue}}
+      .dump();
+}
+
+std::string input_hash(const std::string& spec_json) {
+  std::string text = std::string(renderer_version) + "\n" + spec_json;
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+std::vector<shot_record> plan_shots(const screenplay::plan& plan, const render_settings& settings,
+                                    const media_layout& layout) {
+  std::vector<shot_record> out;
+  for (const auto& scene : plan.scenes) {
+    for (const auto& shot : scene.shots) {
+      auto spec = make_shot_spec(plan, scene, shot, settings);
+      auto spec_text = shot_spec_json(spec);
+      shot_record r;
+      r.shot_id = spec.id;
+      r.scene_id = "sc" + std::to_string(scene.number);
+      r.position = static_cast<int>(out.size());
+      r.input_hash = input_hash(spec_text);
+      r.duration_ms = shot.duration.count();
+      r.artifact = layout.clip_rel(r.shot_id, r.input_hash).string();
+      r.spec_json = json{{"shot", json::parse(spec_text)}, {"output", r.artifact}}.dump();
+      r.artifact.clear();  // set once rendered
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+std::vector<reference_record> plan_references(const screenplay::plan& plan) {
+  std::vector<reference_record> out;
+  for (const auto* refs : {&plan.characters, &plan.locations}) {
+    for (const auto& r : *refs) {
+      reference_record rec;
+      rec.id = r.id;
+      rec.kind = std::string(screenplay::to_string(r.kind));
+      rec.name = r.name;
+      rec.seed = r.seed;
+      json palette = json::array();
+      for (const auto& c : r.palette) {
+        palette.push_back(hex_of(c));
+      }
+      rec.palette_json = palette.dump();
+      if (!r.voice.name.empty()) {
+        rec.voice_json =
+            json{{"name", r.voice.name}, {"pitch", r.voice.pitch}, {"speed", r.voice.speed_wpm}}
+                .dump();
+      }
+      rec.image = r.image;
+      out.push_back(std::move(rec));
+    }
+  }
+  return out;
+}
+
+std::int64_t render_cost(const std::vector<shot_record>& shots) {
+  std::int64_t ms = 0;
+  for (const auto& s : shots) {
+    ms += s.has_segment() ? 0 : s.duration_ms;
+  }
+  return screenplay::cost_credits(std::chrono::milliseconds(ms));
+}
+
+}  // namespace reelfarm::actors

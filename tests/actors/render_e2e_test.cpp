@@ -1,0 +1,138 @@
+// `reelfarm render` as a user runs it: real embedded services, coordinator,
+// node processes; the film checked with ffprobe; kill -9 and resume.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "reelfarm/common/process.hpp"
+#include "reelfarm/testing/temp_dir.hpp"
+
+using namespace reelfarm;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* screenplay_text = R"(Title: Harbour Lights
+
+EXT. HARBOUR - DAWN
+
+Gulls circle over the fishing boats. NOAH coils a rope.
+
+NOAH
+Storm's coming in by noon.
+
+INT. BOATHOUSE - DAY
+
+IRIS repairs a net by lamplight.
+
+IRIS
+Then we sail at ten, not a minute later.
+
+NOAH
+You always say that.
+
+EXT. OPEN SEA - NIGHT
+
+The little boat rides the swell under a sky full of stars.
+)";
+
+std::string slurp(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+struct run_result {
+  int rc = -1;
+  std::string output;
+};
+
+child_process start_render(const fs::path& dir, int nodes, const fs::path& log) {
+  std::ofstream(dir / "film.fountain") << screenplay_text;
+  process_options po;
+  po.argv = {REELFARM_BINARY,
+             "--data-dir",
+             (dir / "data").string(),
+             "render",
+             (dir / "film.fountain").string(),
+             "--out",
+             (dir / "out").string(),
+             "--nodes",
+             std::to_string(nodes),
+             "--resolution",
+             "320x180"};
+  po.output_file = log.string();
+  auto child = child_process::spawn(po);
+  REQUIRE(child);
+  return std::move(child).value();
+}
+
+run_result run_render(const fs::path& dir, int nodes, const std::string& log_name) {
+  auto log = dir / log_name;
+  auto child = start_render(dir, nodes, log);
+  REQUIRE(child.wait_for(120s));
+  return {*child.exit_status(), slurp(log)};
+}
+
+std::string ffprobe(const fs::path& film) {
+  auto out = film.parent_path() / "probe.txt";
+  std::string cmd =
+      "ffprobe -v error -show_entries stream=codec_type,width,height:format=duration"
+      " -of compact '" +
+      film.string() + "' > '" + out.string() + "' 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return slurp(out);
+}
+
+long long balance_of(const std::string& output) {
+  std::smatch m;
+  REQUIRE(std::regex_search(output, m,
+                            std::regex(R"(Cost: (\d+) credits \(plan pro; balance now (\d+)\))")));
+  return std::stoll(m[2]) + 0 * std::stoll(m[1]);
+}
+
+}  // namespace
+
+TEST_CASE("reelfarm render makes a film of a three-scene screenplay on 2 nodes", "[e2e]") {
+  testing::temp_dir dir;
+  auto r = run_render(dir.path(), 2, "render.log");
+  INFO(r.output);
+  REQUIRE(r.rc == 0);
+  for (const char* name : {"film.mp4", "film.srt", "film.vtt", "thumbnail.jpg", "manifest.json"}) {
+    CHECK(fs::file_size(dir.path() / "out" / name) > 0);
+  }
+  auto probe = ffprobe(dir.path() / "out" / "film.mp4");
+  CHECK(probe.find("codec_type=video|width=320|height=180") != std::string::npos);
+  CHECK(probe.find("codec_type=audio") != std::string::npos);
+  CHECK(slurp(dir.path() / "out" / "film.srt").find("IRIS: Then we sail at ten") !=
+        std::string::npos);
+  // Pro: 3 welcome credits + 97 on the upgrade; this film costs 3.
+  CHECK(balance_of(r.output) == 97);
+}
+
+TEST_CASE("reelfarm render killed with -9 resumes without charging again", "[e2e]") {
+  testing::temp_dir dir;
+  auto log = dir.path() / "first.log";
+  auto child = start_render(dir.path(), 1, log);
+  auto until = std::chrono::steady_clock::now() + 90s;
+  while (std::chrono::steady_clock::now() < until &&
+         slurp(log).find("shots 2/") == std::string::npos) {
+    std::this_thread::sleep_for(50ms);
+  }
+  REQUIRE(slurp(log).find("shots 2/") != std::string::npos);
+  child.signal(SIGKILL);
+  REQUIRE(child.wait_for(10s));
+  std::this_thread::sleep_for(1s);  // the nodes and servers notice the parent's death
+
+  auto r = run_render(dir.path(), 2, "second.log");
+  INFO(slurp(log) << "\n---\n" << r.output);
+  REQUIRE(r.rc == 0);
+  CHECK(r.output.find("Resuming the interrupted render") != std::string::npos);
+  CHECK(balance_of(r.output) == 97);  // charged once
+  auto probe = ffprobe(dir.path() / "out" / "film.mp4");
+  CHECK(probe.find("codec_type=video") != std::string::npos);
+}

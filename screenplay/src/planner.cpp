@@ -94,6 +94,7 @@ class planner {
     }
     out_.title = doc_.title();
     register_characters();
+    seen_in_scene_.assign(out_.characters.size(), 0);
     reserve_scenes();
     for (std::size_t i = 0; i < doc_.elements.size();) {
       i = step(i);
@@ -133,19 +134,29 @@ class planner {
       if (e.kind != element_kind::character) {
         continue;
       }
-      const std::string& name = name_of(e.text);
-      if (!name.empty()) {
-        character_index(name, e.line);
-      }
+      speaker_of(e.text, e.line);
     }
   }
 
-  // The normalised name of a character line, cached by the line as written:
-  // the same few names head thousands of dialogue blocks.
-  const std::string& name_of(const std::string& written) {
+  // What a character line says, cached by the line as written: the same few
+  // names head thousands of dialogue blocks.
+  struct speaker_info {
+    std::string name;                ///< normalised
+    std::string extension;           ///< as written
+    bool off_screen = false;         ///< V.O., O.S., O.C.
+    std::size_t index = npos_index;  ///< into out_.characters; npos for an empty name
+  };
+  const speaker_info& speaker_of(const std::string& written, std::uint32_t line) {
     auto it = names_.find(written);
     if (it == names_.end()) {
-      it = names_.emplace(written, normalize_character_name(written)).first;
+      speaker_info info;
+      info.name = normalize_character_name(written);
+      info.extension = extension_of(written);
+      info.off_screen = is_off_screen(info.extension);
+      if (!info.name.empty()) {
+        info.index = character_index(info.name, line);
+      }
+      it = names_.emplace(written, std::move(info)).first;
     }
     return it->second;
   }
@@ -229,6 +240,7 @@ class planner {
   }
 
   void open_scene(const element& e) {
+    close_scene();
     const heading_info& info = heading_of(e.text);
     scene s;
     s.heading = info.plain;
@@ -249,7 +261,7 @@ class planner {
     establishing.text = current.time_of_day.empty()
                             ? current.location
                             : current.location + " \xE2\x80\x94 " + current.time_of_day;
-    add_shot(std::move(establishing));
+    add_shot(std::move(establishing), no_one_);
   }
 
   scene& current_scene() {
@@ -281,7 +293,7 @@ class planner {
           make_shot(shot_kind::action, e.line, std::string(), present, settings_.reading_rate_wpm);
       s.duration = clamp(needed);
       s.text = std::move(plain);
-      add_shot(std::move(s));
+      add_shot(std::move(s), present);
       return;
     }
     const auto tokens = split_whitespace(plain);
@@ -292,7 +304,7 @@ class planner {
                          settings_.reading_rate_wpm);
       s.part = static_cast<std::uint32_t>(p + 1);
       s.parts = static_cast<std::uint32_t>(parts);
-      add_shot(std::move(s));
+      add_shot(std::move(s), present);
     }
   }
 
@@ -315,7 +327,8 @@ class planner {
     if (text::is_blank(plain)) {
       return;
     }
-    add_shot(make_shot(shot_kind::card, e.line, plain, {}, settings_.reading_rate_wpm));
+    add_shot(make_shot(shot_kind::card, e.line, plain, no_one_, settings_.reading_rate_wpm),
+             no_one_);
   }
 
   void unattributed_lyrics(const element& e) {
@@ -323,27 +336,30 @@ class planner {
     if (text::is_blank(plain)) {
       return;
     }
-    shot s = make_shot(shot_kind::action, e.line, plain, {}, settings_.speaking_rate_wpm);
+    shot s = make_shot(shot_kind::action, e.line, plain, no_one_, settings_.speaking_rate_wpm);
     s.speech.push_back({"", "", "", plain, true});
-    add_shot(std::move(s));
+    add_shot(std::move(s), no_one_);
   }
 
-  // The spoken lines of the dialogue block whose character element is at
-  // `i`; returns the index after the block.
-  std::size_t read_block(std::size_t i, std::vector<spoken_line>& lines, std::size_t& words) {
-    const std::string& name = name_of(doc_.elements[i].text);
-    const std::string extension = extension_of(doc_.elements[i].text);
+  // Appends the spoken lines of the dialogue block whose character element is
+  // at `i` to `lines`; returns the index after the block and its speaker in `who_out`.
+  std::size_t read_block(std::size_t i, std::vector<spoken_line>& lines, std::size_t& words,
+                         const speaker_info*& who_out) {
+    const speaker_info& who = speaker_of(doc_.elements[i].text, doc_.elements[i].line);
+    who_out = &who;
+    const std::string& name = who.name;
+    const std::string& extension = who.extension;
     std::string parenthetical;
     std::size_t k = i + 1;
     std::size_t end = k;
     while (end < doc_.elements.size() && doc_.elements[end].in_dialogue) {
       ++end;
     }
-    lines.reserve(end - k);
+    lines.reserve(lines.size() + (end - k));
     for (; k < doc_.elements.size() && doc_.elements[k].in_dialogue; ++k) {
       const element& e = doc_.elements[k];
       if (e.kind == element_kind::parenthetical) {
-        parenthetical = e.text;
+        parenthetical = consumable_ != nullptr ? std::move(consumable_->elements[k].text) : e.text;
         continue;
       }
       std::size_t line_words = 0;
@@ -367,55 +383,67 @@ class planner {
     return words;
   }
 
+  // Whether a speaker is seen: voice-over and off-screen speakers are only heard.
+  static bool seen(const speaker_info& who) { return !who.name.empty() && !who.off_screen; }
+
   std::size_t dialogue(std::size_t i) {
     const element& who = doc_.elements[i];
     std::vector<spoken_line> lines;
     std::size_t words = 0;
-    std::size_t next = read_block(i, lines, words);
+    const speaker_info* speaker = nullptr;
+    std::size_t next = read_block(i, lines, words, speaker);
     const bool pair = who.dual == dual_side::left && next < doc_.elements.size() &&
                       doc_.elements[next].kind == element_kind::character &&
                       doc_.elements[next].dual == dual_side::right;
     if (pair) {
-      std::vector<spoken_line> other;
+      // Both speeches go into one list: the left block's lines, then the right's.
+      const std::size_t left_lines = lines.size();
       std::size_t other_words = 0;
-      const std::size_t after = read_block(next, other, other_words);
-      two_shot(who.line, std::move(lines), std::move(other), std::max(words, other_words));
+      const speaker_info* other = nullptr;
+      const std::size_t after = read_block(next, lines, other_words, other);
+      two_shot(who.line, std::move(lines), left_lines > 0 ? speaker : nullptr,
+               lines.size() > left_lines ? other : nullptr, std::max(words, other_words));
       return after;
     }
     if (!lines.empty()) {
-      dialogue_shots(who.line, std::move(lines), words);
+      dialogue_shots(who.line, std::move(lines), words, *speaker);
     }
     return next;
   }
 
-  void two_shot(std::uint32_t line, std::vector<spoken_line> left, std::vector<spoken_line> right,
-                std::size_t words) {
+  // `left` and `right` are the speakers of the two sides, null for a side without lines.
+  void two_shot(std::uint32_t line, std::vector<spoken_line> speech, const speaker_info* left,
+                const speaker_info* right, std::size_t words) {
+    if (speech.empty()) {
+      return;
+    }
     shot s;
     s.kind = shot_kind::two_shot;
     s.line = line;
     s.duration = clamp(words_duration(words, settings_.speaking_rate_wpm));
-    for (const auto* side : {&left, &right}) {
-      for (const auto& l : *side) {
-        if (!l.character.empty() && !is_off_screen(l.extension) &&
-            std::find(s.characters.begin(), s.characters.end(), l.character) ==
-                s.characters.end()) {
-          s.characters.push_back(l.character);
-        }
+    std::vector<std::size_t>& present = present_;
+    present.clear();
+    for (const speaker_info* side : {left, right}) {
+      if (side != nullptr && seen(*side) &&
+          std::find(present.begin(), present.end(), side->index) == present.end()) {
+        present.push_back(side->index);
       }
     }
-    s.speech = std::move(left);
-    s.speech.insert(s.speech.end(), std::make_move_iterator(right.begin()),
-                    std::make_move_iterator(right.end()));
-    if (s.speech.empty()) {
-      return;
+    s.characters.reserve(present.size());
+    for (std::size_t index : present) {
+      s.characters.push_back(out_.characters[index].name);
     }
-    add_shot(std::move(s));
+    s.speech = std::move(speech);
+    add_shot(std::move(s), present);
   }
 
-  void dialogue_shots(std::uint32_t line, std::vector<spoken_line> lines, std::size_t words) {
-    // Who is seen: voice-over and off-screen speakers are only heard.
-    const std::string speaker =
-        is_off_screen(lines.front().extension) ? std::string() : lines.front().character;
+  void dialogue_shots(std::uint32_t line, std::vector<spoken_line> lines, std::size_t words,
+                      const speaker_info& who) {
+    std::vector<std::size_t>& present = present_;
+    present.clear();
+    if (seen(who)) {
+      present.push_back(who.index);
+    }
     const milliseconds needed = words_duration(words, settings_.speaking_rate_wpm);
     const std::size_t parts = parts_for(needed);
     if (parts == 1) {
@@ -423,11 +451,11 @@ class planner {
       s.kind = shot_kind::dialogue;
       s.line = line;
       s.duration = clamp(needed);
-      if (!speaker.empty()) {
-        s.characters = {speaker};
+      if (!present.empty()) {
+        s.characters.push_back(who.name);
       }
       s.speech = std::move(lines);
-      add_shot(std::move(s));
+      add_shot(std::move(s), present);
       return;
     }
     // Split at word boundaries into equal parts; each part keeps the
@@ -448,8 +476,8 @@ class planner {
       shot s;
       s.kind = shot_kind::dialogue;
       s.line = line;
-      if (!speaker.empty()) {
-        s.characters = {speaker};
+      if (!present.empty()) {
+        s.characters.push_back(who.name);
       }
       s.part = static_cast<std::uint32_t>(p + 1);
       s.parts = static_cast<std::uint32_t>(parts);
@@ -466,21 +494,20 @@ class planner {
         s.speech.back().text.append(all_words[k].word);
       }
       s.duration = clamp(words_duration(spoken_words(s.speech), settings_.speaking_rate_wpm));
-      add_shot(std::move(s));
+      add_shot(std::move(s), present);
     }
   }
 
-  void add_shot(shot s) {
+  // Adds a shot to the current scene; `present` are the indices (into
+  // out_.characters) of s.characters, in the same order.
+  void add_shot(shot s, const std::vector<std::size_t>& present) {
     scene& current = current_scene();
     s.number = static_cast<std::uint32_t>(current.shots.size() + 1);
-    for (const std::string& name : s.characters) {
-      const auto it = characters_.find(name);
-      if (it != characters_.end()) {
-        ++out_.characters[it->second].shots;
-      }
-      if (std::find(current.characters.begin(), current.characters.end(), name) ==
-          current.characters.end()) {
-        current.characters.push_back(name);
+    for (std::size_t index : present) {
+      ++out_.characters[index].shots;
+      if (seen_in_scene_[index] != scene_stamp_) {
+        seen_in_scene_[index] = scene_stamp_;
+        scene_characters_.push_back(index);
       }
     }
     if (scene_location_ != npos_index) {
@@ -491,7 +518,21 @@ class planner {
     current.shots.push_back(std::move(s));
   }
 
+  // Gives the scene being filled its characters, sized once.
+  void close_scene() {
+    if (!out_.scenes.empty() && !scene_characters_.empty()) {
+      auto& names = out_.scenes.back().characters;
+      names.reserve(names.size() + scene_characters_.size());
+      for (std::size_t index : scene_characters_) {
+        names.push_back(out_.characters[index].name);
+      }
+    }
+    scene_characters_.clear();
+    ++scene_stamp_;
+  }
+
   result<plan> finish() {
+    close_scene();
     std::erase_if(out_.scenes, [](const scene& s) { return s.shots.empty(); });
     for (std::size_t k = 0; k < out_.scenes.size(); ++k) {
       out_.scenes[k].number = static_cast<std::uint32_t>(k + 1);
@@ -529,11 +570,16 @@ class planner {
   plan out_;
   std::unordered_map<std::string, std::size_t> characters_;
   std::unordered_map<std::string, std::size_t> locations_;
-  std::unordered_map<std::string, std::string> names_;
+  std::unordered_map<std::string, speaker_info> names_;
   std::unordered_map<std::string, heading_info> headings_;
   std::vector<std::size_t> shot_capacity_;  ///< upper bound of shots per scene; [0] the prologue
   std::size_t scene_index_ = 0;
   std::vector<std::size_t> present_;
+  const std::vector<std::size_t> no_one_;
+  std::vector<std::size_t> scene_characters_;  ///< indices present in the scene being filled
+  std::vector<std::uint32_t>
+      seen_in_scene_;  ///< per character: the stamp of the last scene it was seen in
+  std::uint32_t scene_stamp_ = 1;
   static constexpr std::size_t npos_index = static_cast<std::size_t>(-1);
   std::size_t scene_location_ = npos_index;  ///< the current scene's location reference
   detail::mention_finder mentions_;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian 12 packages only), builds reelfarm, and then
-#   run   renders the main job on the embedded default (today: starts the
-#         embedded PostgreSQL and Redis, applies migrations, prints their
-#         status and stops them)
+#   run   the main job on the embedded default: renders the sample
+#         screenplay (examples/sample.fountain) to a film in ./reelfarm-out,
+#         with the embedded PostgreSQL and Redis, a coordinator and 2 local
+#         render nodes, all stopped again at the end
 #   test  runs the whole test suite, then again under AddressSanitizer and
 #         UndefinedBehaviorSanitizer (skip with REELFARM_SANITIZERS=0)
 #   deps  only installs the packages
@@ -77,8 +78,8 @@ case "${1:-}" in
   run)
     install_packages
     build build
-    log "running the main job"
-    ./build/apps/reelfarm/reelfarm serve --check ;;
+    log "rendering examples/sample.fountain"
+    ./build/apps/reelfarm/reelfarm render examples/sample.fountain --out reelfarm-out --nodes 2 ;;
   test)
     install_packages
     build build

@@ -248,9 +248,10 @@ TEST_CASE("SOQL subset and query paging", "[crm][contract]") {
   auto all = json::parse(s.call("GET", "query?q=SELECT+Id+FROM+Contact").body);
   CHECK(all["totalSize"] == 150);
   auto filtered = json::parse(
-      s.call("GET",
-             "query?q=SELECT+Farm_Id__c+FROM+Contact+WHERE+Farm_Id__c+IN+(%27q-1%27,%27Q-2%27)"
-             "+AND+Credit_Balance__c+%3E%3D+30+AND+Email+!%3D+null+ORDER+BY+Farm_Id__c+DESC+LIMIT+5")
+      s.call(
+           "GET",
+           "query?q=SELECT+Farm_Id__c+FROM+Contact+WHERE+Farm_Id__c+IN+(%27q-1%27,%27Q-2%27)"
+           "+AND+Credit_Balance__c+%3E%3D+30+AND+Email+!%3D+null+ORDER+BY+Farm_Id__c+DESC+LIMIT+5")
           .body);
   REQUIRE(filtered["totalSize"] == 2);
   CHECK(filtered["records"][0]["Farm_Id__c"] == "q-2");

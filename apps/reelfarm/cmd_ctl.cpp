@@ -12,8 +12,10 @@ void print_usage(std::FILE* out) {
   std::fputs(
       "usage: reelfarm ctl nodes list [--json] [--coordinator tcp://HOST:PORT]\n"
       "       reelfarm ctl nodes drain|undrain|remove NODE_ID [--coordinator tcp://HOST:PORT]\n"
-      "  Talks to a running coordinator over its ZeroMQ admin frames (docs/protocol.md).\n"
-      "  Default coordinator: tcp://127.0.0.1:7700.\n",
+      "       reelfarm ctl crm status|backfill|retry [ID]...\n"
+      "  nodes: talks to a running coordinator over its ZeroMQ admin frames\n"
+      "  (docs/protocol.md); default coordinator: farm.bind of the configuration.\n"
+      "  crm: works on the farm's PostgreSQL (postgres.dsn, or a running serve).\n",
       out);
 }
 
@@ -51,8 +53,15 @@ void print_nodes(const std::string& body) {
 }  // namespace
 
 // `reelfarm ctl nodes ...`: operator commands for render nodes.
-int cmd_ctl(const std::vector<std::string>& args, const global_options& /*options*/) {
-  std::string endpoint = "tcp://127.0.0.1:7700";
+int cmd_ctl(const std::vector<std::string>& args, const global_options& options) {
+  if (!args.empty() && args[0] == "crm") {
+    return run_ctl_crm(args, options);
+  }
+  auto cfg = load_configuration(options);
+  if (!cfg) {
+    return exit_usage;
+  }
+  std::string endpoint = cfg->farm.bind;
   bool json = false;
   std::vector<std::string> words;
   for (std::size_t i = 0; i < args.size(); ++i) {

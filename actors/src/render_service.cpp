@@ -61,7 +61,15 @@ std::string farm_shot_id(const std::string& job_id, const std::string& shot_id) 
 
 // --- the bridge: coordinator outcomes -> shot actors ------------------------
 
+// actor_state_note: every actor state declares its default constructor. CAF
+// 0.17's stateful_actor builds the state from the actor pointer whenever
+// std::is_constructible<State, stateful_actor*> holds, and C++20's
+// parenthesized aggregate initialization makes that true for a plain
+// aggregate: its first member is initialised from the pointer (a `bool
+// stopping` became true, so crashed shot actors were never restarted). A
+// user-declared constructor makes the state a non-aggregate again.
 struct bridge_state {
+  bridge_state() = default;                                    // see actor_state_note
   std::map<std::string, caf::actor> waiting;                   // farm shot id -> shot actor
   std::map<std::string, std::vector<caf::message>> unclaimed;  // outcomes nobody waits for yet
 };
@@ -114,6 +122,7 @@ caf::behavior bridge_actor(caf::stateful_actor<bridge_state>* self, context_ptr 
 // --- shot actor ---------------------------------------------------------------
 
 struct shot_state {
+  shot_state() = default;  // see actor_state_note
   shot_record shot;
 };
 
@@ -167,6 +176,7 @@ caf::behavior shot_actor(caf::stateful_actor<shot_state>* self, context_ptr ctx,
 // --- scene actor ----------------------------------------------------------------
 
 struct scene_state {
+  scene_state() = default;  // see actor_state_note
   bool stopping = false;
   // Strong references: an actor nobody references becomes unreachable and
   // is terminated by CAF, so parents hold their children.
@@ -272,6 +282,7 @@ caf::behavior scene_actor(caf::stateful_actor<scene_state>* self, scene_args a,
 // --- project supervisor -----------------------------------------------------------
 
 struct supervisor_state {
+  supervisor_state() = default;  // see actor_state_note
   job_record job;
   std::vector<shot_record> shots;                // by position
   std::map<caf::actor_addr, caf::actor> scenes;  // strong: see scene_state

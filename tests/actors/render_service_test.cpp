@@ -193,10 +193,7 @@ TEST_CASE("a two-scene screenplay renders, is charged once and completes", "[act
   env.check_ledger();
 }
 
-// Known open bug (docs/actors.md): the scene sometimes sees the crashed
-// actor's down message only at shutdown; tagged !mayfail until fixed.
-TEST_CASE("a crashing shot actor is restarted by its scene and the film completes",
-          "[actors][!mayfail]") {
+TEST_CASE("a crashing shot actor is restarted by its scene and the film completes", "[actors]") {
   std::atomic<int> crashes{0};
   farm_env env("animatic", 1, [&](const std::string& shot, int incarnation) {
     if (shot == "sc1-sh2" && incarnation < 2) {

@@ -40,10 +40,12 @@ child_process start_worker(const std::string& dsn, const local_salesforce& sf, i
 void farm_step(testing::farm_changes& farm, std::mt19937& rng, std::vector<std::string>& users,
                std::vector<std::pair<std::string, std::string>>& projects, int i) {
   const int pick = static_cast<int>(rng() % 10);
-  const auto& user = users[rng() % users.size()];
   if (pick == 0 || users.size() < 5) {
     users.push_back(farm.add_user("Chaos User " + std::to_string(i)));
-  } else if (pick <= 2) {
+    return;
+  }
+  const auto& user = users[rng() % users.size()];
+  if (pick <= 2) {
     projects.emplace_back(user, farm.add_project(user, "Film " + std::to_string(i)));
   } else if (pick <= 4 && !projects.empty()) {
     const auto& [owner, project] = projects[rng() % projects.size()];

@@ -52,7 +52,7 @@ result<node_agent_options> parse_node_args(const std::vector<std::string>& args)
   }
   if (o.backends.empty()) {
     return error(farm_errc::invalid_argument,
-                 "at least one --backend is needed, e.g. --backend animatic=exec:/path/render.sh");
+                 "at least one --backend is needed, e.g. --backend animatic");
   }
   return o;
 }

@@ -51,7 +51,8 @@ struct run_result {
   std::string output;
 };
 
-child_process start_render(const fs::path& dir, int nodes, const fs::path& log) {
+child_process start_render(const fs::path& dir, int nodes, const fs::path& log,
+                           const std::string& resolution = "320x180") {
   std::ofstream(dir / "film.fountain") << screenplay_text;
   process_options po;
   po.argv = {REELFARM_BINARY,
@@ -64,17 +65,18 @@ child_process start_render(const fs::path& dir, int nodes, const fs::path& log) 
              "--nodes",
              std::to_string(nodes),
              "--resolution",
-             "320x180"};
+             resolution};
   po.output_file = log.string();
   auto child = child_process::spawn(po);
   REQUIRE(child);
   return std::move(child).value();
 }
 
-run_result run_render(const fs::path& dir, int nodes, const std::string& log_name) {
+run_result run_render(const fs::path& dir, int nodes, const std::string& log_name,
+                      const std::string& resolution = "320x180") {
   auto log = dir / log_name;
-  auto child = start_render(dir, nodes, log);
-  REQUIRE(child.wait_for(120s));
+  auto child = start_render(dir, nodes, log, resolution);
+  REQUIRE(child.wait_for(240s));
   return {*child.exit_status(), slurp(log)};
 }
 
@@ -117,21 +119,32 @@ TEST_CASE("reelfarm render makes a film of a three-scene screenplay on 2 nodes",
 TEST_CASE("reelfarm render killed with -9 resumes without charging again", "[e2e]") {
   testing::temp_dir dir;
   auto log = dir.path() / "first.log";
-  auto child = start_render(dir.path(), 1, log);
-  // A generous bound: a loaded 2-core CI machine once needed more than 90 s
-  // to reach the second shot; the loop ends as soon as it is there.
+  // 1280x720 on one node: slow enough that the render is caught between its
+  // first and its last shot.
+  auto child = start_render(dir.path(), 1, log, "1280x720");
+  // Progress may skip numbers (two shots can finish between two lines), so
+  // any count of finished shots between 1 and total-1 will do.
+  const std::regex midway(R"(shots ([1-9][0-9]*)/([0-9]+))");
+  auto caught_midway = [&] {
+    auto text = slurp(log);
+    for (std::sregex_iterator it(text.begin(), text.end(), midway), end; it != end; ++it) {
+      if (std::stoi((*it)[1]) < std::stoi((*it)[2])) {
+        return true;
+      }
+    }
+    return false;
+  };
   auto until = std::chrono::steady_clock::now() + 240s;
-  while (std::chrono::steady_clock::now() < until &&
-         slurp(log).find("shots 2/") == std::string::npos) {
-    std::this_thread::sleep_for(50ms);
+  while (std::chrono::steady_clock::now() < until && !caught_midway()) {
+    std::this_thread::sleep_for(10ms);
   }
   INFO(slurp(log));
-  REQUIRE(slurp(log).find("shots 2/") != std::string::npos);
+  REQUIRE(caught_midway());
   child.signal(SIGKILL);
   REQUIRE(child.wait_for(10s));
   std::this_thread::sleep_for(1s);  // the nodes and servers notice the parent's death
 
-  auto r = run_render(dir.path(), 2, "second.log");
+  auto r = run_render(dir.path(), 2, "second.log", "1280x720");
   INFO(slurp(log) << "\n---\n" << r.output);
   REQUIRE(r.rc == 0);
   CHECK(r.output.find("Resuming the interrupted render") != std::string::npos);

@@ -21,7 +21,10 @@ struct background_serve {
   std::filesystem::path log;
 
   explicit background_serve(const std::filesystem::path& data_dir) {
-    log = data_dir.parent_path() / ("serve-" + std::to_string(::time(nullptr)) + ".log");
+    // One log per run: a second serve on the same folder must not find the
+    // first one's "ready" line.
+    static int runs = 0;
+    log = data_dir.parent_path() / ("serve-" + std::to_string(++runs) + ".log");
     process_options p;
     p.argv = {REELFARM_BINARY, "--data-dir", data_dir.string(), "--set", "gateway.port=0", "serve"};
     p.output_file = log.string();

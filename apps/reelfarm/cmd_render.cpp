@@ -5,8 +5,6 @@
 // A killed or interrupted run resumes when the same command runs again with
 // the same data dir: the job lives in PostgreSQL, finished shots are kept,
 // nothing is charged twice.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -24,6 +22,7 @@
 #include "reelfarm/actors/render_service.hpp"
 #include "reelfarm/common/errc.hpp"
 #include "reelfarm/common/log.hpp"
+#include "reelfarm/common/net.hpp"
 #include "reelfarm/common/process.hpp"
 #include "reelfarm/common/signals.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
@@ -90,22 +89,6 @@ std::optional<render_args> parse_args(const std::vector<std::string>& args) {
     return std::nullopt;
   }
   return r;
-}
-
-// A free TCP port on the loopback: the coordinator of this run binds it.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 std::string read_file(const fs::path& file) {
@@ -190,7 +173,11 @@ class local_farm {
   result<void> start(const config& cfg, const std::string& dsn, const fs::path& data,
                      const fs::path& media, int nodes) {
     farm::coordinator_options co;
-    co.bind = "tcp://127.0.0.1:" + std::to_string(free_port());
+    auto port = free_loopback_port();
+    if (!port) {
+      return port.error();
+    }
+    co.bind = "tcp://127.0.0.1:" + std::to_string(*port);
     co.timing.heartbeat = std::min(cfg.farm.heartbeat, std::chrono::milliseconds(500));
     co.timing.ttl = std::min(cfg.farm.lease_ttl, std::chrono::milliseconds(3000));
     co.postgres_dsn = dsn;

@@ -11,6 +11,7 @@
 #include "reelfarm/common/errc.hpp"
 #include "reelfarm/common/filesystem.hpp"
 #include "reelfarm/common/log.hpp"
+#include "reelfarm/common/net.hpp"
 #include "reelfarm/common/signals.hpp"
 #include "reelfarm/store/errc.hpp"
 
@@ -205,7 +206,7 @@ result<embedded_postgres> embedded_postgres::start(const embedded_options& optio
       !r) {
     return std::move(r).error();
   }
-  auto port = embedded::free_loopback_port(embedded::remembered_port(options.data_dir, "postgres"));
+  auto port = free_loopback_port(embedded::remembered_port(options.data_dir, "postgres"));
   if (!port) {
     return std::move(port).error();
   }

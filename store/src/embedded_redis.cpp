@@ -8,6 +8,7 @@
 #include "reelfarm/common/errc.hpp"
 #include "reelfarm/common/filesystem.hpp"
 #include "reelfarm/common/log.hpp"
+#include "reelfarm/common/net.hpp"
 #include "reelfarm/common/signals.hpp"
 #include "reelfarm/store/errc.hpp"
 #include "reelfarm/store/redis_client.hpp"
@@ -109,7 +110,7 @@ result<embedded_redis> embedded_redis::start(const embedded_options& options) {
   if (!password) {
     return std::move(password).error();
   }
-  auto port = embedded::free_loopback_port(embedded::remembered_port(options.data_dir, "redis"));
+  auto port = free_loopback_port(embedded::remembered_port(options.data_dir, "redis"));
   if (!port) {
     return std::move(port).error();
   }

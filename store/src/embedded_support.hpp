@@ -14,8 +14,6 @@
 
 namespace reelfarm::embedded {
 
-/// A free TCP port on 127.0.0.1, preferring `preferred` when it is free.
-result<int> free_loopback_port(int preferred);
 /// The port recorded by the last start of `name`, or 0.
 int remembered_port(const std::filesystem::path& data_dir, const std::string& name);
 /// Records the port of `name` for the next start.

@@ -1,8 +1,6 @@
 // Render jobs through the actors against the test PostgreSQL, with an
 // in-process coordinator and in-process node agents (threads): the full
 // path except process boundaries, which render_e2e_test.cpp covers.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +11,7 @@
 #include <pqxx/pqxx>
 
 #include "reelfarm/actors/render_service.hpp"
+#include "reelfarm/common/net.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
 #include "reelfarm/farm/node/node_agent.hpp"
 #include "reelfarm/store/account_repository.hpp"
@@ -45,18 +44,6 @@ They smell of summer.
 
 constexpr const char* tiny = R"({"resolution":"160x90","fps":8})";
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 /// A database, a coordinator and `nodes` node agents running `backend`.
 struct farm_env {
   testing::scratch_database db;
@@ -73,7 +60,7 @@ struct farm_env {
   explicit farm_env(const std::string& backend = "animatic", int node_count = 1,
                     std::function<void(const std::string&, int)> fault = {}) {
     farm::coordinator_options co;
-    co.bind = "tcp://127.0.0.1:" + std::to_string(free_port());
+    co.bind = "tcp://127.0.0.1:" + std::to_string(*free_loopback_port());
     co.timing.heartbeat = 200ms;
     co.timing.ttl = 1000ms;
     co.timing.cancel_resend = 300ms;

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -300,15 +301,32 @@ void publish(supervisor_ptr self, const context_ptr& ctx) {
   if (!redis) {
     return;
   }
-  auto text = json{{"job", v.job_id}, {"status", v.status},         {"percent", v.percent},
-                   {"step", v.step},  {"shots_done", v.shots_done}, {"shots_total", v.shots_total},
-                   {"error", v.error}}
-                  .dump();
-  auto set = redis->command({"SET", "job:status:" + v.job_id, text});
+  auto text = json{
+      {"job", v.job_id},
+      {"project", v.project_id},
+      {"status", v.status},
+      {"percent", v.percent},
+      {"step", v.step},
+      {"shots_done", v.shots_done},
+      {"shots_total", v.shots_total},
+      {"cost_credits", v.cost_credits},
+      {"error",
+       v.error}}.dump();
+  auto set = redis->command({"SET", "job:status:" + v.job_id, text, "EX", "604800"});
   auto pub = redis->command({"PUBLISH", "job:progress:" + v.job_id, text});
-  if (!set || !pub) {
+  // The project's event stream: what GET /projects/{id}/events follows and
+  // resumes from (Last-Event-ID is the stream entry id). Bounded and expiring.
+  auto add = v.project_id.empty()
+                 ? result<std::string>(std::string())
+                 : redis->command({"XADD", "project:events:" + v.project_id, "MAXLEN", "~", "1000",
+                                   "*", "type", v.finished() ? "state" : "progress", "data", text});
+  if (add && !v.project_id.empty()) {
+    (void)redis->command({"EXPIRE", "project:events:" + v.project_id, "604800"});
+  }
+  if (!set || !pub || !add) {
+    auto& why = !set ? set.error() : !pub ? pub.error() : add.error();
     log::warn("actors", "cannot publish progress; continuing without Redis",
-              {{"job", v.job_id}, {"error", (set ? pub.error() : set.error()).message()}});
+              {{"job", v.job_id}, {"error", why.message()}});
     redis.reset();
   }
 }
@@ -414,6 +432,8 @@ bool load_job(supervisor_ptr self, const context_ptr& ctx, const std::string& jo
     st.view.error = job.error().message();
     return false;
   }
+  st.view.project_id = job->project_id;
+  st.view.user_id = job->user_id;
   if (job->finished()) {
     end_job(self, ctx, *job);
     return false;
@@ -631,6 +651,41 @@ result<int> render_service::resume_all() {
     }
   }
   return static_cast<int>(ids->size());
+}
+
+result<int> render_service::sync_with_store() {
+  auto ids = impl_->ctx->options.jobs.jobs->unfinished();
+  if (!ids) {
+    return ids.error();
+  }
+  std::set<std::string> live(ids->begin(), ids->end());
+  int started = 0;
+  for (const auto& id : *ids) {
+    bool here = false;
+    {
+      std::lock_guard lock(impl_->mutex);
+      here = impl_->supervisors.count(id) != 0;
+    }
+    if (!here) {
+      (void)run(id);
+      ++started;
+    }
+  }
+  std::lock_guard lock(impl_->mutex);
+  for (auto it = impl_->supervisors.begin(); it != impl_->supervisors.end();) {
+    auto v = view(it->first);
+    if (v && v->finished()) {
+      it = impl_->supervisors.erase(it);  // its actor has quit; forget it
+      continue;
+    }
+    if (live.count(it->first) == 0) {
+      // Ended in PostgreSQL while running here (cancelled through the
+      // gateway): the supervisor stops its shots and takes the stored state.
+      caf::anon_send(it->second, cancel_atom::value);
+    }
+    ++it;
+  }
+  return started;
 }
 
 result<cancel_outcome> render_service::cancel(const std::string& job_id) {

@@ -1,28 +1,161 @@
 #include <cstdio>
 
+#include <atomic>
+#include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "commands.hpp"
+#include "reelfarm/actors/render_service.hpp"
 #include "reelfarm/common/log.hpp"
+#include "reelfarm/common/metrics.hpp"
 #include "reelfarm/common/signals.hpp"
 #include "reelfarm/crm_sync/crm_sync_runner.hpp"
+#include "reelfarm/farm/coordinator/coordinator.hpp"
 #include "reelfarm/gateway/http_server.hpp"
+#include "reelfarm/store/credit_ledger.hpp"
+#include "reelfarm/store/embedded_options.hpp"
+#include "reelfarm/store/job_repository.hpp"
 #include "reelfarm/store/plan_catalog.hpp"
 #include "reelfarm/store/store_services.hpp"
 
 namespace reelfarm::app {
 namespace {
 
+namespace fs = std::filesystem;
+
 void print_usage(std::FILE* out) {
   std::fputs(
-      "usage: reelfarm serve [--check]\n"
+      "usage: reelfarm serve [--role all|gateway|coordinator] [--check]\n"
       "  Starts the farm: the embedded PostgreSQL and Redis unless postgres.dsn and\n"
-      "  redis.url are configured, applies the database migrations, serves the HTTP\n"
-      "  API (gateway.host:gateway.port), mirrors into Salesforce when crm.enabled,\n"
-      "  and runs until SIGINT or SIGTERM, then stops everything it started.\n"
+      "  redis.url are configured, applies the database migrations, and runs until\n"
+      "  SIGINT or SIGTERM, then stops everything it started. By role:\n"
+      "    gateway      the HTTP API (gateway.host:gateway.port); it queues and\n"
+      "                 cancels render jobs in PostgreSQL\n"
+      "    coordinator  the farm coordinator (farm.bind; render nodes join it), the\n"
+      "                 render actors that run every queued job, and the Salesforce\n"
+      "                 mirror when crm.enabled\n"
+      "    all          both in one process (the default)\n"
+      "  Render nodes: `reelfarm node --join <farm.bind> --media-dir <data dir>/media`.\n"
       "  --check  start, verify and print the status of every service, then stop\n",
       out);
 }
+
+// Where nodes and the gateway reach a coordinator bound to `bind`: a
+// wildcard address is reachable on loopback from this machine.
+std::string connect_address(const std::string& bind) {
+  for (const char* any : {"tcp://0.0.0.0:", "tcp://*:"}) {
+    if (bind.starts_with(any)) {
+      return "tcp://127.0.0.1:" + bind.substr(std::string(any).size());
+    }
+  }
+  return bind;
+}
+
+/// The coordinator role: the farm's coordinator on its own thread, the render
+/// actors, and the dispatcher that hands them the jobs the gateways queue.
+class coordinator_role {
+ public:
+  ~coordinator_role() { stop(); }
+
+  result<void> start(const config& cfg, const std::string& dsn, const std::string& redis_url,
+                     const plan_catalog& plans, const std::filesystem::path& media_dir,
+                     bool dispatch_jobs) {
+    farm::coordinator_options co;
+    co.bind = cfg.farm.bind;
+    co.timing.heartbeat = cfg.farm.heartbeat;
+    co.timing.ttl = cfg.farm.lease_ttl;
+    co.postgres_dsn = dsn;
+    auto made = farm::coordinator::create(co);
+    if (!made) {
+      return made.error();
+    }
+    coordinator_ = std::move(made).value();
+    farm_thread_ = std::thread([this] { coordinator_->run([this] { return stopping_.load(); }); });
+    pool_ = std::make_unique<pg_pool>(dsn, 4);
+    jobs_ = std::make_unique<job_repository>(*pool_);
+    ledger_ = std::make_unique<credit_ledger>(*pool_, plans);
+    std::error_code ec;
+    std::filesystem::create_directories(media_dir, ec);
+    actors::job_context ctx{jobs_.get(), plans, cfg.planner, media_dir};
+    auto service = actors::render_service::create({ctx, coordinator_.get(), redis_url});
+    if (!service) {
+      return service.error();
+    }
+    service_ = std::move(service).value();
+    if (dispatch_jobs) {
+      dispatch_thread_ = std::thread([this] { dispatch(); });
+    }
+    return ok();
+  }
+
+  void stop() {
+    stopping_ = true;
+    if (dispatch_thread_.joinable()) {
+      dispatch_thread_.join();
+    }
+    service_.reset();  // supervisors stop; their jobs resume at the next start
+    if (farm_thread_.joinable()) {
+      farm_thread_.join();
+    }
+    coordinator_.reset();
+  }
+
+ private:
+  // Jobs queued by any gateway start within a quarter second; a job
+  // cancelled through a gateway stops as quickly. PostgreSQL is the only
+  // channel, so gateways and coordinators may run on different machines.
+  void dispatch() {
+    bool failing = false;
+    auto next_chores = std::chrono::steady_clock::now();
+    while (!stopping_) {
+      if (std::chrono::steady_clock::now() >= next_chores) {
+        ledger_chores();
+        next_chores = std::chrono::steady_clock::now() + chores_every;
+      }
+      auto synced = service_->sync_with_store();
+      if (!synced && !failing) {
+        log::warn("serve", "cannot read the job queue; retrying",
+                  {{"error", synced.error().message()}});
+      } else if (synced && *synced > 0) {
+        log::info("serve", "render jobs started", {{"count", *synced}});
+      }
+      failing = !synced;
+      for (int i = 0; i < 5 && !stopping_; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+
+  // The ledger's housekeeping: monthly allowances that fell due, and the
+  // invariant audit (its outcome is the reelfarm_ledger_audit_problems
+  // gauge the LedgerInvariantFailing alert watches).
+  void ledger_chores() {
+    auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+    if (auto renewed = ledger_->reset_all_due(today); !renewed) {
+      log::warn("serve", "monthly credit resets failed", {{"error", renewed.error().message()}});
+    } else if (*renewed > 0) {
+      log::info("serve", "monthly credits renewed", {{"users", *renewed}});
+    }
+    auto audit = ledger_->audit();
+    if (!audit) {
+      log::warn("serve", "ledger audit failed to run", {{"error", audit.error().message()}});
+    } else if (!audit->consistent()) {
+      log::error("serve", "ledger audit found problems", {{"problems", audit->problems.size()}});
+    }
+  }
+
+  static constexpr auto chores_every = std::chrono::minutes(10);
+
+  std::unique_ptr<farm::coordinator> coordinator_;
+  std::unique_ptr<pg_pool> pool_;
+  std::unique_ptr<credit_ledger> ledger_;
+  std::unique_ptr<job_repository> jobs_;
+  std::unique_ptr<actors::render_service> service_;
+  std::thread farm_thread_;
+  std::thread dispatch_thread_;
+  std::atomic<bool> stopping_{false};
+};
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> out;
@@ -115,9 +248,17 @@ void print_status(const store_services& services) {
 
 int cmd_serve(const std::vector<std::string>& args, const global_options& options) {
   bool check = false;
-  for (const auto& arg : args) {
+  std::string role = "all";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& arg = args[i];
     if (arg == "--check") {
       check = true;
+    } else if (arg == "--role" && i + 1 < args.size()) {
+      role = args[++i];
+      if (role != "all" && role != "gateway" && role != "coordinator") {
+        std::fprintf(stderr, "reelfarm serve: --role takes all, gateway or coordinator\n");
+        return exit_usage;
+      }
     } else if (arg == "--help" || arg == "-h") {
       print_usage(stdout);
       return exit_ok;
@@ -132,6 +273,7 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
     return exit_usage;
   }
   signals::install_stop_handlers();
+  metrics::register_build_info(REELFARM_VERSION);
   auto services = store_services::open(*cfg);
   if (!services) {
     std::fprintf(stderr, "reelfarm serve: %s\n", services.error().message().c_str());
@@ -143,27 +285,58 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
     std::fprintf(stderr, "reelfarm serve: %s\n", plans.error().message().c_str());
     return exit_usage;
   }
-  gateway::gateway_backends backends{(*services)->postgres_dsn(), (*services)->redis_url(), *plans,
-                                     static_cast<std::size_t>(cfg->postgres.pool_size)};
-  auto server = gateway::http_server::start(gateway_options_from(cfg->gateway), backends);
-  if (!server) {
-    std::fprintf(stderr, "reelfarm serve: %s\n", server.error().message().c_str());
-    return exit_failure;
+  bool serve_gateway = role != "coordinator";
+  bool serve_farm = role != "gateway";
+  auto data_dir =
+      cfg->embedded.data_dir.empty() ? default_data_dir() : fs::path(cfg->embedded.data_dir);
+  auto media_dir = data_dir / "media";
+  std::unique_ptr<coordinator_role> farm_role;
+  if (serve_farm) {
+    farm_role = std::make_unique<coordinator_role>();
+    if (auto r = farm_role->start(*cfg, (*services)->postgres_dsn(), (*services)->redis_url(),
+                                  *plans, media_dir, !check);
+        !r) {
+      std::fprintf(stderr, "reelfarm serve: coordinator: %s\n", r.error().message().c_str());
+      return exit_failure;
+    }
+  }
+  std::unique_ptr<gateway::http_server> server;
+  if (serve_gateway) {
+    gateway::gateway_backends backends{(*services)->postgres_dsn(),
+                                       (*services)->redis_url(),
+                                       *plans,
+                                       static_cast<std::size_t>(cfg->postgres.pool_size),
+                                       media_dir,
+                                       connect_address(cfg->farm.bind),
+                                       cfg->planner};
+    auto started = gateway::http_server::start(gateway_options_from(cfg->gateway), backends);
+    if (!started) {
+      std::fprintf(stderr, "reelfarm serve: %s\n", started.error().message().c_str());
+      return exit_failure;
+    }
+    server = std::move(started).value();
   }
   std::unique_ptr<crm::crm_sync_runner> crm_runner;
-  if (cfg->crm.enabled) {
+  if (cfg->crm.enabled && serve_farm) {
     crm_runner = std::make_unique<crm::crm_sync_runner>((*services)->postgres_dsn(),
                                                         crm_options_from(cfg->crm));
     if (auto r = crm_runner->start(); !r) {
       std::fprintf(stderr, "reelfarm serve: %s\n", r.error().message().c_str());
-      (*server)->stop();
       return exit_failure;
     }
   }
   print_status(**services);
-  std::printf("  gateway      http://%s:%d/api/v1  (docs: /api/docs)\n", cfg->gateway.host.c_str(),
-              (*server)->port());
-  std::printf("  crm sync     %s\n", crm_runner ? "running" : "off (crm.enabled: false)");
+  if (server) {
+    std::printf("  gateway      http://%s:%d/api/v1  (docs: /api/docs)\n",
+                cfg->gateway.host.c_str(), server->port());
+  }
+  if (farm_role) {
+    std::printf("  coordinator  %s  (nodes join here; media in %s)\n", cfg->farm.bind.c_str(),
+                media_dir.c_str());
+  }
+  std::printf("  crm sync     %s\n", crm_runner    ? "running"
+                                     : !serve_farm ? "off (role gateway)"
+                                                   : "off (crm.enabled: false)");
   std::fflush(stdout);
   if (!check) {
     log::info("serve", "ready; stop with Ctrl-C or SIGTERM");
@@ -171,9 +344,14 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
     }
     log::info("serve", "stopping", {{"signal", signals::stop_signal()}});
   }
-  (*server)->stop();
+  if (server) {
+    server->stop();
+  }
   if (crm_runner) {
     crm_runner->stop();
+  }
+  if (farm_role) {
+    farm_role->stop();
   }
   if (auto r = (*services)->stop(); !r) {
     std::fprintf(stderr, "reelfarm serve: %s\n", r.error().message().c_str());

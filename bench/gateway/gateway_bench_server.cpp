@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", server.error().full_text().c_str());
     return 1;
   }
-  // One user, one project: the bench reads it back.
+  // One user, one project, one queued job: the bench reads the job back.
   auto& app = (*server)->api();
   gateway::http_request reg;
   reg.method = "POST";
@@ -121,7 +121,28 @@ int main(int argc, char** argv) {
   reg.remote_ip = "10.0.0.1";
   auto registered = app.handle(reg);
   auto token = nlohmann::json::parse(registered.body)["access_token"].get<std::string>();
-  std::string route = argc > 3 ? argv[3] : "/api/v1/credits/plans";
+  // A project with a queued render job: the benchmarked route is its status,
+  // what every follower of a render polls.
+  auto call = [&](const char* method, const std::string& path, const std::string& body) {
+    gateway::http_request r;
+    r.method = method;
+    r.path = r.target = path;
+    r.headers = {{"authorization", "Bearer " + token}, {"content-type", "application/json"}};
+    r.body = body;
+    r.remote_ip = "10.0.0.1";
+    return app.handle(r);
+  };
+  auto project = call("POST", "/api/v1/projects",
+                      R"({"title":"Bench","script":"INT. ROOM - DAY\n\nA lamp.\n"})");
+  auto project_id = nlohmann::json::parse(project.body)["id"].get<std::string>();
+  auto job = call("POST", "/api/v1/projects/" + project_id + "/render", "");
+  auto job_json = nlohmann::json::parse(job.body, nullptr, false);
+  if (job.status != 202) {
+    std::fprintf(stderr, "cannot queue the benchmark job: %s\n", job.body.c_str());
+    return 1;
+  }
+  std::string route =
+      argc > 3 ? argv[3] : "/api/v1/jobs/" + job_json["job"]["id"].get<std::string>();
   gateway::http_request get;
   get.method = "GET";
   get.path = get.target = route;

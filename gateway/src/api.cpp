@@ -5,7 +5,9 @@
 
 #include "api_state.hpp"
 #include "reelfarm/common/log.hpp"
+#include "reelfarm/common/metrics.hpp"
 #include "reelfarm/gateway/errc.hpp"
+#include "reelfarm/gateway/gateway_probe.hpp"
 #include "reelfarm/gateway/jwt.hpp"
 #include "reelfarm/gateway/token_codec.hpp"
 #include "reelfarm/store/errc.hpp"
@@ -166,11 +168,12 @@ std::optional<http_response> throttle(api_state& s, const route& r, const reques
   return res;
 }
 
-http_response dispatch(api_state& s, http_request& req) {
+http_response dispatch(api_state& s, http_request& req, const route*& matched) {
   if (auto res = preflight(s.options, req)) {
     return std::move(*res);
   }
   auto match = s.routes.match(req.method, req.path);
+  matched = match.found;
   if (match.found == nullptr) {
     if (match.allowed.empty()) {
       return error_response(404, "not_found", "no route for " + req.method + " " + req.path);
@@ -194,12 +197,6 @@ http_response dispatch(api_state& s, http_request& req) {
   return match.found->handler(ctx);
 }
 
-http_response not_built(std::string_view what) {
-  return error_response(
-      501, "not_implemented",
-      std::string(what) + " is not available yet: it arrives with the job layer and the farm");
-}
-
 void add_basic_routes(api_state& s) {
   auto& r = s.routes;
   r.add({"GET", "/api/v1/healthz", access::anyone, limit_class::none, false,
@@ -216,6 +213,17 @@ void add_basic_routes(api_state& s) {
            body["status"] = ready ? "ready" : "not_ready";
            return json_response(ready ? 200 : 503, body.dump());
          }});
+  // Prometheus scrapes: the process-wide registry (gateway, and the farm,
+  // ledger and CRM when this process runs them too). Keep it off the
+  // public internet; docs/observability.md.
+  for (const char* path : {"/metrics", "/api/v1/metrics"}) {
+    r.add({"GET", path, access::anyone, limit_class::none, false, [](request_context&) {
+             http_response res;
+             res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+             res.body = metrics::scrape_text();
+             return res;
+           }});
+  }
   r.add({"GET", "/api/openapi.json", access::anyone, limit_class::none, false,
          [](request_context&) { return json_response(200, std::string(openapi_document())); }});
   r.add({"GET", "/api/docs", access::anyone, limit_class::none, false, [](request_context&) {
@@ -224,35 +232,6 @@ void add_basic_routes(api_state& s) {
            res.body = std::string(docs_page());
            return res;
          }});
-}
-
-// Routes of the job layer, farm and media (issues not done yet): they are
-// reserved, authenticated like the real ones, and answer 501.
-void add_pending_routes(api_state& s) {
-  struct pending {
-    const char* method;
-    const char* pattern;
-    access who;
-    const char* what;
-  };
-  static const pending all[] = {
-      {"POST", "/api/v1/projects/{id}/render", access::creator, "rendering"},
-      {"POST", "/api/v1/projects/{id}/cancel", access::creator, "cancelling a render"},
-      {"POST", "/api/v1/projects/{id}/regenerate", access::creator, "regenerating shots"},
-      {"GET", "/api/v1/projects/{id}/events", access::creator, "live progress (SSE)"},
-      {"GET", "/api/v1/projects/{id}/media/{kind}", access::creator, "media downloads"},
-      {"GET", "/api/v1/jobs/{id}", access::creator, "job status"},
-      {"DELETE", "/api/v1/jobs/{id}", access::creator, "cancelling a job"},
-      {"GET", "/api/v1/nodes", access::admin, "the node list"},
-      {"POST", "/api/v1/nodes/{id}/drain", access::admin, "draining a node"},
-      {"POST", "/api/v1/nodes/{id}/undrain", access::admin, "undraining a node"},
-      {"DELETE", "/api/v1/nodes/{id}", access::admin, "removing a node"},
-  };
-  for (const auto& p : all) {
-    std::string what = p.what;
-    s.routes.add({p.method, p.pattern, p.who, limit_class::standard, false,
-                  [what](request_context&) { return not_built(what); }});
-  }
 }
 
 }  // namespace
@@ -265,6 +244,11 @@ api_state::api_state(const gateway_options& o, const gateway_backends& b, passwo
       ledger(pool, b.plans, &cache),
       accounts(pool, b.plans, cost),
       projects(pool),
+      jobs(pool),
+      job_ctx{&jobs, b.plans, b.planner, b.media_dir},
+      media_dir(b.media_dir),
+      farm_endpoint(b.farm_endpoint),
+      redis_url(b.redis_url),
       refresh_tokens(pool, o.refresh_ttl),
       directory(pool),
       limiter(b.redis_url, std::chrono::milliseconds(200)) {}
@@ -285,7 +269,10 @@ result<std::unique_ptr<api>> api::create(const gateway_options& options,
   add_project_routes(*state);
   add_credit_routes(*state);
   add_admin_routes(*state);
-  add_pending_routes(*state);
+  add_job_routes(*state);
+  add_media_routes(*state);
+  add_event_routes(*state);
+  add_node_routes(*state);
   return std::unique_ptr<api>(new api(std::move(state)));
 }
 
@@ -298,9 +285,11 @@ http_response api::handle(http_request& request) {
     request.request_id =
         given && acceptable_request_id(*given) ? std::string(*given) : random_request_id();
   }
+  auto started = std::chrono::steady_clock::now();
+  const route* matched = nullptr;
   http_response res;
   try {
-    res = dispatch(*state_, request);
+    res = dispatch(*state_, request, matched);
   } catch (const std::exception& e) {
     log::error("gateway", "handler failed",
                {{"request_id", request.request_id}, {"path", request.path}, {"error", e.what()}});
@@ -308,12 +297,26 @@ http_response api::handle(http_request& request) {
   }
   add_cors(state_->options, request, res);
   res.set_header("X-Request-Id", request.request_id);
+  // The route's pattern, never the path: ids stay out of the label values.
+  record_request(request.method,
+                 matched != nullptr ? std::string_view(matched->pattern) : "unmatched", res.status,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return res;
 }
 
 bool api::blocking(std::string_view method, std::string_view path) const {
+  return blocking(method, path, {});
+}
+
+bool api::blocking(std::string_view method, std::string_view path, std::string_view query) const {
   auto match = state_->routes.match(method, path);
-  return match.found != nullptr && match.found->blocking;
+  if (match.found == nullptr) {
+    return false;
+  }
+  if (match.found->pattern == "/api/v1/jobs/{id}") {
+    return job_route_needs_blocking(*state_, method, match.params["id"], query);
+  }
+  return match.found->blocking;
 }
 
 std::size_t api::body_limit(std::string_view method, std::string_view path) const {

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "job_status_cache.hpp"
+#include "reelfarm/actors/job_control.hpp"
 #include "reelfarm/gateway/api.hpp"
 #include "reelfarm/gateway/json_input.hpp"
 #include "reelfarm/gateway/rate_limiter.hpp"
@@ -35,6 +37,12 @@ struct api_state {
   credit_ledger ledger;
   account_repository accounts;
   project_repository projects;
+  job_repository jobs;
+  actors::job_context job_ctx;  ///< pricing and regenerate, as the supervisor does them
+  std::filesystem::path media_dir;
+  std::string farm_endpoint;
+  std::string redis_url;
+  job_status_cache job_cache;
   refresh_token_store refresh_tokens;
   user_directory directory;
   rate_limiter limiter;
@@ -48,6 +56,14 @@ void add_auth_routes(api_state& s);
 void add_project_routes(api_state& s);
 void add_credit_routes(api_state& s);
 void add_admin_routes(api_state& s);
+void add_job_routes(api_state& s);
+void add_media_routes(api_state& s);
+void add_event_routes(api_state& s);
+void add_node_routes(api_state& s);
+
+/// Whether GET/DELETE /api/v1/jobs/{id} must run on the blocking pool.
+bool job_route_needs_blocking(const api_state& s, std::string_view method,
+                              const std::string& job_id, std::string_view query);
 
 /// The response for an error from a lower layer: its status and code; the
 /// details of storage failures go to the log only, never to the client.

@@ -1,5 +1,10 @@
 #include "reelfarm/gateway/http_message.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <nlohmann/json.hpp>
 
 namespace reelfarm::gateway {
@@ -101,8 +106,14 @@ std::string_view reason_phrase(int status) noexcept {
       return "OK";
     case 201:
       return "Created";
+    case 202:
+      return "Accepted";
     case 204:
       return "No Content";
+    case 206:
+      return "Partial Content";
+    case 304:
+      return "Not Modified";
     case 400:
       return "Bad Request";
     case 401:
@@ -123,6 +134,8 @@ std::string_view reason_phrase(int status) noexcept {
       return "Content Too Large";
     case 415:
       return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
     case 422:
       return "Unprocessable Content";
     case 429:
@@ -140,6 +153,72 @@ std::string_view reason_phrase(int status) noexcept {
     default:
       return "";
   }
+}
+
+std::string serialize_head(const http_response& response) {
+  std::string head = "HTTP/1.1 " + std::to_string(response.status) + " ";
+  head += reason_phrase(response.status);
+  head += "\r\nServer: reelfarm\r\n";
+  if (!response.content_type.empty()) {
+    head += "Content-Type: " + response.content_type + "\r\n";
+  }
+  for (const auto& [name, value] : response.headers) {
+    head += name + ": " + value + "\r\n";
+  }
+  head += "Connection: close\r\n\r\n";
+  return head;
+}
+
+bool write_fully(int fd, std::string_view data, std::chrono::milliseconds timeout,
+                 const std::atomic<bool>& stopping) {
+  while (!data.empty()) {
+    auto sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent > 0) {
+      data.remove_prefix(static_cast<std::size_t>(sent));
+      continue;
+    }
+    if (sent < 0 && errno == EINTR) {
+      continue;
+    }
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      return false;  // reset, broken pipe: the peer is gone
+    }
+    // The peer reads slowly: wait for room, in slices so a stop is noticed.
+    auto waited = std::chrono::milliseconds(0);
+    for (;;) {
+      if (stopping.load()) {
+        return false;
+      }
+      pollfd p{fd, POLLOUT, 0};
+      int ready = ::poll(&p, 1, 250);
+      if (ready > 0) {
+        if ((p.revents & (POLLERR | POLLHUP)) != 0) {
+          return false;
+        }
+        break;
+      }
+      waited += std::chrono::milliseconds(250);
+      if (waited >= timeout) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool peer_gone(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) {
+    return false;
+  }
+  if ((p.revents & (POLLERR | POLLHUP | POLLRDHUP)) != 0) {
+    return true;
+  }
+  // Readable: a well-behaved client sends nothing more on a stream; bytes
+  // are drained and ignored, end of file means it closed.
+  char sink[512];
+  auto n = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 }  // namespace reelfarm::gateway

@@ -2,6 +2,9 @@
 
 #include <utility>  // Beast 1.74 under C++20 needs it first
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -58,6 +61,13 @@ struct server_impl {
   std::mutex sessions_mutex;
   std::condition_variable drained;
   std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  // Connections taken over by a streaming response, each on its own thread.
+  std::mutex streams_mutex;
+  std::condition_variable streams_done;
+  std::size_t streams = 0;
+
+  /// Runs `res.takeover` on a thread of its own; false when too many run.
+  bool start_stream(int fd, http_response res);
 };
 
 // One connection: wait for bytes (idle timeout), read a header (header
@@ -169,7 +179,7 @@ class session : public std::enable_shared_from_this<session> {
     request->remote_ip = remote_ip_;
     busy_ = true;
     ++server_.requests;
-    if (!server_.app->blocking(request->method, request->path)) {
+    if (!server_.app->blocking(request->method, request->path, request->query)) {
       return write(server_.app->handle(*request));
     }
     asio::post(server_.blocking, [self = shared_from_this(), request] {
@@ -213,6 +223,9 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void write(http_response res) {
+    if (res.takeover) {
+      return hand_over(std::move(res));
+    }
     bool keep = keep_alive_ && !server_.stopping;
     auto out = std::make_shared<http::response<http::string_body>>();
     out->version(11);
@@ -238,6 +251,30 @@ class session : public std::enable_shared_from_this<session> {
                       });
   }
 
+  // A streaming response owns the connection from here: it gets a duplicate
+  // of the socket (made blocking) and this session ends.
+  void hand_over(http_response res) {
+    int fd = ::dup(stream_.socket().native_handle());
+    if (fd >= 0) {
+      int flags = ::fcntl(fd, F_GETFL);
+      (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    if (fd < 0 || !server_.start_stream(fd, std::move(res))) {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+      keep_alive_ = false;
+      auto busy = error_response(503, "too_many_streams",
+                                 "the server follows too many streams; retry in a moment");
+      busy.set_header("Retry-After", "2");
+      return write(std::move(busy));
+    }
+    busy_ = false;
+    beast::error_code ec;
+    stream_.socket().close(ec);  // the duplicate keeps the connection open
+  }
+
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -252,6 +289,29 @@ class session : public std::enable_shared_from_this<session> {
   bool keep_alive_ = true;
   bool busy_ = false;
 };
+
+bool server_impl::start_stream(int fd, http_response res) {
+  {
+    std::lock_guard lock(streams_mutex);
+    if (stopping || streams >= options.max_streams) {
+      return false;
+    }
+    ++streams;
+  }
+  std::thread([this, fd, res = std::move(res)] {
+    try {
+      res.takeover(fd, serialize_head(res), stopping);
+    } catch (const std::exception& e) {
+      log::error("gateway", "stream failed", {{"error", e.what()}});
+    }
+    ::shutdown(fd, SHUT_RDWR);
+    ::close(fd);
+    std::lock_guard lock(streams_mutex);
+    --streams;
+    streams_done.notify_all();
+  }).detach();
+  return true;
+}
 
 void server_impl::add(session* s, std::weak_ptr<session> w) {
   std::lock_guard lock(sessions_mutex);
@@ -325,6 +385,11 @@ void server_impl::stop() {
     drained.wait_for(lock, options.drain_timeout, [this] { return sessions.empty(); });
   }
   blocking.join();
+  {
+    // Streams watch `stopping` and end within a second or so.
+    std::unique_lock lock(streams_mutex);
+    streams_done.wait(lock, [this] { return streams == 0; });
+  }
   ioc.stop();
   for (auto& t : threads) {
     t.join();
@@ -364,7 +429,13 @@ result<std::unique_ptr<http_server>> http_server::start(const gateway_options& o
   auto* raw = impl.get();
   raw->app->set_server_stats([raw] {
     std::lock_guard lock(raw->sessions_mutex);
+    std::size_t streams = 0;
+    {
+      std::lock_guard streams_lock(raw->streams_mutex);
+      streams = raw->streams;
+    }
     return nlohmann::json{{"connections", raw->sessions.size()},
+                          {"streams", streams},
                           {"accepted", raw->accepted.load()},
                           {"requests", raw->requests.load()},
                           {"io_threads", raw->options.io_threads}};

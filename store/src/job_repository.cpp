@@ -13,7 +13,10 @@ constexpr const char* job_columns =
     "j.id::text, j.project_id::text, j.user_id::text, j.kind, j.status, j.progress, "
     "j.current_step, j.shots_total, j.shots_done, j.settings::text, j.cost_credits, "
     "coalesce(j.result::text, ''), coalesce(j.error, ''), p.script, p.title, "
-    "(SELECT plan FROM users u WHERE u.id = j.user_id)";
+    "(SELECT plan FROM users u WHERE u.id = j.user_id), "
+    "to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "coalesce(to_char(j.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''), "
+    "coalesce(to_char(j.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '')";
 
 constexpr const char* shot_columns =
     "shot_id, scene_id, position, input_hash, duration_ms, spec::text, status, progress, "
@@ -39,6 +42,9 @@ job_record job_from(const pqxx::row& r) {
   j.script = r[13].as<std::string>();
   j.title = r[14].as<std::string>();
   j.user_plan = r[15].as<std::string>();
+  j.created_at = r[16].as<std::string>();
+  j.started_at = r[17].as<std::string>();
+  j.finished_at = r[18].as<std::string>();
   return j;
 }
 
@@ -210,6 +216,19 @@ result<job_record> job_repository::get(const std::string& job_id) {
       return no_job(job_id);
     }
     return job_from(rows[0]);
+  });
+}
+
+result<std::optional<job_record>> job_repository::latest_for_project(
+    const std::string& project_id) {
+  using out_t = std::optional<job_record>;
+  return in_transaction<out_t>(pool_, "read latest job", [&](pqxx::work& tx) -> result<out_t> {
+    auto rows = tx.exec_params(std::string("SELECT ") + job_columns +
+                                   " FROM ai_jobs j JOIN projects p ON p.id = j.project_id"
+                                   " WHERE j.project_id::text = $1"
+                                   " ORDER BY j.created_at DESC LIMIT 1",
+                               project_id);
+    return rows.empty() ? out_t{} : out_t{job_from(rows[0])};
   });
 }
 

@@ -14,7 +14,8 @@ constexpr const char* columns =
     "id::text, user_id::text, title, script, status, settings::text, credits_used, "
     "video_duration, video_url, thumbnail_url, "
     "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "subtitle_urls::text";
 
 project_record from_row(const pqxx::row& row) {
   project_record p;
@@ -36,6 +37,7 @@ project_record from_row(const pqxx::row& row) {
   }
   p.created_at = row[10].as<std::string>();
   p.updated_at = row[11].as<std::string>();
+  p.subtitle_urls_json = row[12].as<std::string>();
   return p;
 }
 

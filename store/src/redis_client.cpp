@@ -153,4 +153,98 @@ result<std::string> redis_client::server_info(const std::string& field) {
   return info->substr(begin, end - begin);
 }
 
+std::string stream_entry::field(const std::string& name) const {
+  for (const auto& [key, value] : fields) {
+    if (key == name) {
+      return value;
+    }
+  }
+  return {};
+}
+
+namespace {
+
+std::string text_of(const redisReply* r) {
+  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+             ? std::string(r->str, r->len)
+             : std::string();
+}
+
+// [id, [field, value, ...]] entries, as XREAD and XREVRANGE give them.
+result<std::vector<stream_entry>> entries_of(const redisReply* list) {
+  std::vector<stream_entry> out;
+  if (list == nullptr || list->type != REDIS_REPLY_ARRAY) {
+    return error(store_errc::redis, "malformed stream reply");
+  }
+  for (std::size_t i = 0; i < list->elements; ++i) {
+    const auto* e = list->element[i];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[1]->type != REDIS_REPLY_ARRAY) {
+      return error(store_errc::redis, "malformed stream entry");
+    }
+    stream_entry entry{text_of(e->element[0]), {}};
+    const auto* kv = e->element[1];
+    for (std::size_t k = 0; k + 1 < kv->elements; k += 2) {
+      entry.fields.emplace_back(text_of(kv->element[k]), text_of(kv->element[k + 1]));
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+}  // namespace
+
+result<std::vector<stream_entry>> redis_client::read_stream(const std::string& key,
+                                                            const std::string& after,
+                                                            std::chrono::milliseconds block,
+                                                            int count) {
+  std::vector<std::string> args{"XREAD", "COUNT", std::to_string(count)};
+  if (block.count() > 0) {
+    args.insert(args.end(), {"BLOCK", std::to_string(block.count())});
+  }
+  args.insert(args.end(), {"STREAMS", key, after});
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  auto* reply = static_cast<redisReply*>(
+      redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
+  if (reply == nullptr) {
+    return error(store_errc::redis, "Redis XREAD failed: " + std::string(context_->errstr));
+  }
+  std::unique_ptr<redisReply, decltype(&freeReplyObject)> guard(reply, &freeReplyObject);
+  if (reply->type == REDIS_REPLY_NIL) {
+    return std::vector<stream_entry>{};
+  }
+  if (reply->type == REDIS_REPLY_ERROR) {
+    return error(store_errc::redis, std::string(reply->str, reply->len));
+  }
+  // [[key, entries]] for the one stream asked for.
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 ||
+      reply->element[0]->type != REDIS_REPLY_ARRAY || reply->element[0]->elements != 2) {
+    return error(store_errc::redis, "malformed XREAD reply");
+  }
+  return entries_of(reply->element[0]->element[1]);
+}
+
+result<std::string> redis_client::last_stream_id(const std::string& key) {
+  const char* argv[] = {"XREVRANGE", key.c_str(), "+", "-", "COUNT", "1"};
+  size_t lengths[] = {9, key.size(), 1, 1, 5, 1};
+  auto* reply = static_cast<redisReply*>(redisCommandArgv(context_.get(), 6, argv, lengths));
+  if (reply == nullptr) {
+    return error(store_errc::redis, "Redis XREVRANGE failed: " + std::string(context_->errstr));
+  }
+  std::unique_ptr<redisReply, decltype(&freeReplyObject)> guard(reply, &freeReplyObject);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    return error(store_errc::redis, std::string(reply->str, reply->len));
+  }
+  auto entries = entries_of(reply);
+  if (!entries) {
+    return entries.error();
+  }
+  return entries->empty() ? std::string("0-0") : entries->front().id;
+}
+
 }  // namespace reelfarm

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "reelfarm/common/net.hpp"
 #include "reelfarm/common/process.hpp"
 #include "reelfarm/testing/services.hpp"
 #include "run_reelfarm.hpp"
@@ -14,6 +15,14 @@ using namespace reelfarm::testing;
 using namespace std::chrono_literals;
 
 namespace {
+
+// Each serve runs its own farm coordinator: never on the configured default
+// port, which parallel tests would share.
+std::string free_farm_bind() {
+  auto port = free_loopback_port();
+  REQUIRE(port);
+  return "farm.bind=tcp://127.0.0.1:" + std::to_string(*port);
+}
 
 // `reelfarm serve` running in the background on a data folder of its own.
 struct background_serve {
@@ -26,7 +35,8 @@ struct background_serve {
     static int runs = 0;
     log = data_dir.parent_path() / ("serve-" + std::to_string(++runs) + ".log");
     process_options p;
-    p.argv = {REELFARM_BINARY, "--data-dir", data_dir.string(), "--set", "gateway.port=0", "serve"};
+    p.argv = {REELFARM_BINARY,  "--data-dir", data_dir.string(), "--set",
+              "gateway.port=0", "--set",      free_farm_bind(),  "serve"};
     p.output_file = log.string();
     auto child = child_process::spawn(p);
     REQUIRE(child);
@@ -56,7 +66,7 @@ nlohmann::json state_of(const std::filesystem::path& data_dir) {
 TEST_CASE("serve --check starts the services, migrates, reports and stops", "[serve]") {
   temp_dir dir;
   auto run = run_reelfarm({"--data-dir", (dir.path() / "data").string(), "--set", "gateway.port=0",
-                           "serve", "--check"});
+                           "--set", free_farm_bind(), "serve", "--check"});
   INFO(run.output);
   CHECK(run.status == 0);
   CHECK_THAT(run.output, Catch::Contains("PostgreSQL 15.") && Catch::Contains("Redis ") &&
@@ -103,8 +113,8 @@ TEST_CASE("serve survives kill -9: a restart recovers the servers and keeps the 
 TEST_CASE("with a DSN and a Redis URL configured, serve uses those servers", "[serve]") {
   const auto& servers = test_services();
   auto run = run_reelfarm({"--set", "postgres.dsn=" + servers.postgres_dsn, "--set",
-                           "redis.url=" + servers.redis_url, "--set", "gateway.port=0", "serve",
-                           "--check"});
+                           "redis.url=" + servers.redis_url, "--set", "gateway.port=0", "--set",
+                           free_farm_bind(), "serve", "--check"});
   INFO(run.output);
   CHECK(run.status == 0);
   CHECK_THAT(run.output, Catch::Contains("postgres     external") &&

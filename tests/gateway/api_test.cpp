@@ -278,16 +278,113 @@ TEST_CASE("admin routes are for admins only", "[api][admin]") {
   CHECK(health.json()["server"]["connections"].get<int>() >= 1);
 }
 
-TEST_CASE("routes of later issues answer 501 behind authentication", "[api]") {
+TEST_CASE("render jobs: priced before queueing, owned, cancellable", "[api][jobs]") {
   gateway_env env;
   auto gina = env.sign_up("gina");
-  CHECK(env.send("POST", "/api/v1/projects/x/render", nlohmann::json::object()).status == 401);
-  auto render =
-      env.send("POST", "/api/v1/projects/x/render", nlohmann::json::object(), {gina.auth()});
-  CHECK(render.status == 501);
-  CHECK(render.error_code() == "not_implemented");
-  CHECK(env.get("/api/v1/jobs/1", {gina.auth()}).status == 501);
-  CHECK(env.get("/api/v1/nodes", {gina.auth()}).status == 403);
+  auto hugo = env.sign_up("hugo");
+  auto project = [&](const test_user& u, const std::string& script) {
+    auto r = env.send("POST", "/api/v1/projects", {{"title", "T"}, {"script", script}}, {u.auth()});
+    REQUIRE(r.status == 201);
+    return r.json()["id"].get<std::string>();
+  };
+  const std::string short_script = "INT. ROOM - DAY\n\nA lamp.\n\nANNA\nHello there.\n";
+  std::string long_script = "INT. HALL - NIGHT\n\n";
+  for (int i = 0; i < 40; ++i) {
+    long_script += "ANNA\nThis line is long enough to take a few seconds to say aloud.\n\n";
+  }
+  auto empty = project(gina, "");
+  auto too_long = project(gina, long_script);
+  auto fine = project(gina, short_script);
+
+  CHECK(env.send("POST", "/api/v1/projects/" + fine + "/render", nlohmann::json::object()).status ==
+        401);
+  auto none = env.send("POST", "/api/v1/projects/" + empty + "/render", nlohmann::json::object(),
+                       {gina.auth()});
+  CHECK(none.status == 422);
+  CHECK(none.error_code() == "invalid_screenplay");
+  auto limit = env.send("POST", "/api/v1/projects/" + too_long + "/render",
+                        nlohmann::json::object(), {gina.auth()});
+  CHECK(limit.status == 422);
+  CHECK(limit.error_code() == "plan_limit");
+  CHECK(env.send("POST", "/api/v1/projects/" + fine + "/render", nlohmann::json::object(),
+                 {hugo.auth()})
+            .status == 404);
+  CHECK(env.send("POST", "/api/v1/projects/not-a-uuid/render", nlohmann::json::object(),
+                 {gina.auth()})
+            .status == 404);
+  auto bad_settings = env.send("POST", "/api/v1/projects/" + fine + "/render",
+                               {{"settings", {{"resolution", "huge"}}}}, {gina.auth()});
+  CHECK(bad_settings.status == 422);
+  CHECK(env.send("POST", "/api/v1/projects/" + fine + "/render", {{"settings", 3}}, {gina.auth()})
+            .status == 422);
+
+  auto queued = env.send("POST", "/api/v1/projects/" + fine + "/render", nlohmann::json::object(),
+                         {gina.auth()});
+  INFO(queued.body);
+  REQUIRE(queued.status == 202);
+  auto job_id = queued.json()["job"]["id"].get<std::string>();
+  CHECK(queued.json()["job"]["status"] == "queued");
+  CHECK(queued.json()["plan"]["cost_credits"] == 3);
+  auto twice = env.send("POST", "/api/v1/projects/" + fine + "/render", nlohmann::json::object(),
+                        {gina.auth()});
+  CHECK(twice.status == 409);
+  CHECK(twice.error_code() == "render_in_progress");
+
+  // Status: the owner sees it (twice: the second answer comes from the
+  // cache), another user gets the same 404 as for a job that does not exist.
+  CHECK(env.get("/api/v1/jobs/" + job_id, {gina.auth()}).json()["status"] == "queued");
+  CHECK(env.get("/api/v1/jobs/" + job_id, {gina.auth()}).status == 200);
+  CHECK(env.get("/api/v1/jobs/" + job_id, {hugo.auth()}).status == 404);
+  CHECK(env.get("/api/v1/jobs/" + job_id + "?shots=true", {hugo.auth()}).status == 404);
+  CHECK(env.get("/api/v1/jobs/00000000-0000-0000-0000-000000000000", {gina.auth()}).status == 404);
+  CHECK(env.get("/api/v1/jobs/1", {gina.auth()}).status == 404);
+
+  // Nothing rendered yet: no media; a bad Last-Event-ID is refused up front.
+  auto media = env.get("/api/v1/projects/" + fine + "/media/film", {gina.auth()});
+  CHECK(media.status == 404);
+  CHECK(media.error_code() == "no_media");
+  CHECK(env.get("/api/v1/projects/" + fine + "/media/other", {gina.auth()}).status == 404);
+  CHECK(env.get("/api/v1/projects/" + fine + "/events", {gina.auth(), "Last-Event-ID: 1 OR 1=1"})
+            .status == 400);
+
+  // Cancel before any coordinator started it: nothing charged.
+  CHECK(env.send("DELETE", "/api/v1/jobs/" + job_id, nullptr, {hugo.auth()}).status == 404);
+  auto cancelled = env.send("DELETE", "/api/v1/jobs/" + job_id, nullptr, {gina.auth()});
+  INFO(cancelled.body);
+  REQUIRE(cancelled.status == 200);
+  CHECK(cancelled.json()["charge"] == "none");
+  CHECK(cancelled.json()["job"]["status"] == "cancelled");
+  CHECK(env.get("/api/v1/jobs/" + job_id, {gina.auth()}).json()["status"] == "cancelled");
+  CHECK(env.send("DELETE", "/api/v1/jobs/" + job_id, nullptr, {gina.auth()}).status == 409);
+  CHECK(env.send("POST", "/api/v1/projects/" + fine + "/cancel", nullptr, {gina.auth()}).status ==
+        409);
+  CHECK(env.get("/api/v1/credits/balance", {gina.auth()}).json()["balance"] == 3);
+}
+
+TEST_CASE("a gateway without a farm coordinator answers the node routes 503", "[api][nodes]") {
+  gateway_env env;
+  auto ops = env.admin("olga");
+  auto user = env.sign_up("ivan");
+  CHECK(env.get("/api/v1/nodes", {user.auth()}).status == 403);
+  auto nodes = env.get("/api/v1/nodes", {ops.auth()});
+  CHECK(nodes.status == 503);
+  CHECK(nodes.error_code() == "farm_unavailable");
+}
+
+TEST_CASE("/metrics serves the Prometheus text format with the gateway's requests",
+          "[api][metrics]") {
+  gateway_env env;
+  CHECK(env.get("/api/v1/healthz").status == 200);
+  auto page = env.get("/metrics");
+  REQUIRE(page.status == 200);
+  CHECK(page.headers["content-type"].starts_with("text/plain; version=0.0.4"));
+  CHECK_THAT(page.body, Catch::Contains("reelfarm_http_requests_total{") &&
+                            Catch::Contains("route=\"/api/v1/healthz\"") &&
+                            Catch::Contains("reelfarm_http_request_duration_seconds_bucket"));
+  // Route patterns, never concrete paths: ids stay out of label values.
+  env.get("/api/v1/jobs/5d4c1f3e-0000-4000-8000-000000000001");
+  CHECK_THAT(env.get("/api/v1/metrics").body,
+             !Catch::Contains("5d4c1f3e") && Catch::Contains("route=\"/api/v1/jobs/{id}\""));
 }
 
 TEST_CASE("CORS answers allowed origins only", "[api]") {

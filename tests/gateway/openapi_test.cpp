@@ -41,6 +41,16 @@ TEST_CASE("every route is in the OpenAPI document and vice versa", "[openapi]") 
   std::set<std::string> registered;
   for (const auto& r : (*app)->routes().routes()) {
     registered.insert(r.method + " " + r.pattern);
+    // A public route must say so in the document (security: []), and only those.
+    std::string method = r.method;
+    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
+    auto op =
+        doc["paths"].value(r.pattern, nlohmann::json::object()).value(method, nlohmann::json());
+    if (op.is_object()) {
+      INFO(r.method + " " + r.pattern);
+      bool documented_public = op.contains("security") && op["security"].empty();
+      CHECK(documented_public == (r.who == access::anyone));
+    }
   }
   for (const auto& r : registered) {
     INFO(r);

@@ -19,6 +19,8 @@ namespace reelfarm::actors {
 /// What a follower sees of a job (also published on Redis).
 struct job_view {
   std::string job_id;
+  std::string project_id;  ///< known once the job is loaded
+  std::string user_id;     ///< the owner (never published: followers are authorised by project)
   std::string status = "queued";  ///< queued, processing, complete, failed, cancelled
   int percent = 0;
   std::string step = "queued";
@@ -66,6 +68,12 @@ class render_service {
   result<void> run(const std::string& job_id);
   /// Resumes every queued or processing job in PostgreSQL; how many.
   result<int> resume_all();
+  /// One pass of the dispatcher (`reelfarm serve` runs it a few times a
+  /// second): starts every queued or processing job not running here (the
+  /// gateway queues jobs in PostgreSQL) and stops every job running here
+  /// that PostgreSQL says ended elsewhere (the gateway cancels there). How
+  /// many jobs it started.
+  result<int> sync_with_store();
   /// Cancels the job: stops its shots and records the cancel (see cancel_job).
   result<cancel_outcome> cancel(const std::string& job_id);
   /// The job's latest state as this service knows it; nullopt if unknown here.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reelfarm/common/config.hpp"
 #include "reelfarm/common/result.hpp"
 #include "reelfarm/gateway/gateway_options.hpp"
 #include "reelfarm/gateway/http_message.hpp"
@@ -21,6 +23,15 @@ struct gateway_backends {
   std::string redis_url;
   plan_catalog plans = plan_catalog::defaults();
   std::size_t postgres_pool_size = 16;
+  /// Where finished films live (the farm's shared media folder); downloads
+  /// are served from here only.
+  std::filesystem::path media_dir;
+  /// The coordinator's ZeroMQ endpoint for the node routes (admin frames);
+  /// empty: the node routes answer 503.
+  std::string farm_endpoint;
+  /// How screenplays become shots: the render route prices a film with it
+  /// before queueing, as the supervisor will.
+  planner_settings planner;
 };
 
 struct api_state;
@@ -44,6 +55,8 @@ class api {
   /// True when handling `method path` may block (PostgreSQL, Argon2id), so
   /// the server runs it off its I/O threads.
   bool blocking(std::string_view method, std::string_view path) const;
+  /// The same, knowing the query: some answers come from memory when fresh.
+  bool blocking(std::string_view method, std::string_view path, std::string_view query) const;
   /// The largest body accepted for `method path`.
   std::size_t body_limit(std::string_view method, std::string_view path) const;
   /// Every route (the OpenAPI test compares them with the document).

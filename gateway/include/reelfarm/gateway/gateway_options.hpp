@@ -33,6 +33,9 @@ struct gateway_options {
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds drain_timeout{10'000};  ///< graceful stop: in-flight requests
   std::size_t max_connections = 20'000;
+  /// Connections handed to a stream of their own (SSE followers, large
+  /// downloads), each on a thread; more are answered 503.
+  std::size_t max_streams = 256;
 
   /// HS256 key (at least 32 bytes). Empty: a random key per process, so
   /// tokens do not survive a restart (fine for tests, warned in logs).

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,9 +36,27 @@ struct http_response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  /// Set by responses that stream (Server-Sent Events, large downloads): the
+  /// server sends no body of its own but hands the connection to `takeover`
+  /// on a thread of its own, with `head` (status line and headers, ending in
+  /// the blank line; always `Connection: close`) for it to send first. It must
+  /// return soon after `stopping` becomes true; the server closes `fd` after.
+  std::function<void(int fd, std::string_view head, const std::atomic<bool>& stopping)> takeover;
 
   void set_header(std::string name, std::string value);
 };
+
+/// The head `takeover` sends: status line, Server, the content type, the
+/// headers and `Connection: close`, then the blank line.
+std::string serialize_head(const http_response& response);
+
+/// Writes all of `data` to a blocking or non-blocking socket, waiting up to
+/// `timeout` for each part to be accepted; false when the peer is gone, the
+/// wait timed out or `stopping` became true.
+bool write_fully(int fd, std::string_view data, std::chrono::milliseconds timeout,
+                 const std::atomic<bool>& stopping);
+/// True when the peer has closed or reset the connection (nothing blocks).
+bool peer_gone(int fd);
 
 /// The JSON error every failure answers with: {"error":{"code","message"}}.
 http_response error_response(int status, std::string_view code, std::string_view message);

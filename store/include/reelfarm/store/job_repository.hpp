@@ -29,6 +29,9 @@ struct job_record {
   std::string script;       ///< the project's screenplay (read with the job)
   std::string title;        ///< the project's title
   std::string user_plan;    ///< the owner's plan (users.plan), read with the job
+  std::string created_at;   ///< ISO 8601, UTC
+  std::string started_at;   ///< empty until processing
+  std::string finished_at;  ///< empty until finished
 
   /// True once the job can change no more.
   bool finished() const noexcept {
@@ -102,6 +105,8 @@ class job_repository {
                             const std::string& kind, const std::string& settings_json);
   /// The job with its project's title and script; not_found otherwise.
   result<job_record> get(const std::string& job_id);
+  /// The project's newest job (any state); nullopt when it has none.
+  result<std::optional<job_record>> latest_for_project(const std::string& project_id);
   /// The shots of a job, in film order.
   result<std::vector<shot_record>> shots(const std::string& job_id);
   /// Jobs queued or processing (what a restarted supervisor resumes), oldest first.

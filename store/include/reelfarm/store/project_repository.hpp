@@ -22,6 +22,8 @@ struct project_record {
   std::optional<double> video_duration;
   std::optional<std::string> video_url;
   std::optional<std::string> thumbnail_url;
+  std::string subtitle_urls_json =
+      "{}";                ///< {"srt": url, "vtt": url}, relative to the media folder
   std::string created_at;  ///< ISO 8601, UTC
   std::string updated_at;
 };

@@ -23,6 +23,15 @@ struct redis_url {
 /// Parses a Redis URL; errors say what part is wrong.
 result<redis_url> parse_redis_url(const std::string& url);
 
+/// One entry of a Redis stream: its id ("1700000000000-0") and fields.
+struct stream_entry {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> fields;
+
+  /// The value of `name`, or "" when the entry has no such field.
+  std::string field(const std::string& name) const;
+};
+
 /// One synchronous connection to Redis (hiredis), authenticated and on the
 /// URL's database. Not thread-safe: one per thread or behind a pool.
 class redis_client {
@@ -38,6 +47,14 @@ class redis_client {
   /// its reply as text: status and bulk strings as is, integers in decimal,
   /// nil as an empty string. Error replies become errors.
   result<std::string> command(const std::vector<std::string>& args);
+
+  /// XREAD: up to `count` entries of the stream `key` after the id `after`
+  /// ("0-0": from the start), waiting up to `block` (0: not at all) when
+  /// there are none yet. The connection's timeout must exceed `block`.
+  result<std::vector<stream_entry>> read_stream(const std::string& key, const std::string& after,
+                                                std::chrono::milliseconds block, int count);
+  /// The id of the stream's newest entry; "0-0" when it is empty or missing.
+  result<std::string> last_stream_id(const std::string& key);
 
   /// One field of `INFO server`, e.g. "redis_version".
   result<std::string> server_info(const std::string& field);

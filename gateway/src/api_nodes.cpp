@@ -1,0 +1,77 @@
+// Operators: render nodes (list, drain, undrain, remove). The coordinator
+// owns the node table in memory; the gateway asks it with the same admin
+// frames `reelfarm ctl nodes` sends (docs/protocol.md).
+#include <regex>
+
+#include "api_state.hpp"
+#include "reelfarm/farm/coordinator/admin_client.hpp"
+
+namespace reelfarm::gateway {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr auto farm_timeout = std::chrono::seconds(3);
+
+bool valid_node_id(const std::string& id) {
+  static const std::regex pattern("^[A-Za-z0-9._:-]{1,128}$");
+  return std::regex_match(id, pattern);
+}
+
+std::variant<farm::admin_reply_msg, http_response> ask_farm(api_state& s,
+                                                            const farm::admin_msg& request) {
+  if (s.farm_endpoint.empty()) {
+    return error_response(503, "farm_unavailable", "this gateway knows no farm coordinator");
+  }
+  auto reply = farm::admin_request(s.farm_endpoint, request, farm_timeout);
+  if (!reply) {
+    return error_response(503, "farm_unavailable",
+                          "the farm coordinator does not answer; retry shortly");
+  }
+  if (!reply->ok) {
+    bool unknown = reply->message.find("is not registered") != std::string::npos;
+    return error_response(unknown ? 404 : 409, unknown ? "not_found" : "conflict", reply->message);
+  }
+  return *reply;
+}
+
+http_response list_nodes(api_state& s, request_context&) {
+  auto reply = ask_farm(s, {"list", ""});
+  if (auto* failed = std::get_if<http_response>(&reply)) {
+    return std::move(*failed);
+  }
+  auto nodes = json::parse(std::get<farm::admin_reply_msg>(reply).body, nullptr, false);
+  if (!nodes.is_array()) {
+    return error_response(502, "bad_gateway", "the coordinator sent a malformed node list");
+  }
+  return json_response(200, dump_json({{"items", nodes}, {"total", nodes.size()}}));
+}
+
+http_response change_node(api_state& s, request_context& ctx, const char* command) {
+  const auto& id = ctx.param("id");
+  if (!valid_node_id(id)) {
+    return error_response(404, "not_found", "no node with id '" + id + "'");
+  }
+  auto reply = ask_farm(s, {command, id});
+  if (auto* failed = std::get_if<http_response>(&reply)) {
+    return std::move(*failed);
+  }
+  return json_response(200, dump_json({{"id", id}, {"done", command}}));
+}
+
+}  // namespace
+
+void add_node_routes(api_state& s) {
+  auto& r = s.routes;
+  r.add({"GET", "/api/v1/nodes", access::admin, limit_class::standard, true,
+         [&s](request_context& ctx) { return list_nodes(s, ctx); }});
+  r.add({"POST", "/api/v1/nodes/{id}/drain", access::admin, limit_class::standard, true,
+         [&s](request_context& ctx) { return change_node(s, ctx, "drain"); }});
+  r.add({"POST", "/api/v1/nodes/{id}/undrain", access::admin, limit_class::standard, true,
+         [&s](request_context& ctx) { return change_node(s, ctx, "undrain"); }});
+  r.add({"DELETE", "/api/v1/nodes/{id}", access::admin, limit_class::standard, true,
+         [&s](request_context& ctx) { return change_node(s, ctx, "remove"); }});
+}
+
+}  // namespace reelfarm::gateway

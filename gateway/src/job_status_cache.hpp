@@ -6,8 +6,8 @@
 // turns most polls into a lookup without PostgreSQL (docs/api.md).
 
 #include <chrono>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -25,32 +25,33 @@ class job_status_cache {
     clock::time_point fetched;
   };
 
+  using entry_ptr = std::shared_ptr<const entry>;
+
   /// The entry when still fresh: running jobs for `running_ttl`, finished
-  /// ones for `finished_ttl`.
-  std::optional<entry> get(const std::string& job_id, clock::time_point now) const {
+  /// ones for `finished_ttl`. Shared, not copied: this is the hot path.
+  entry_ptr get(const std::string& job_id, clock::time_point now) const {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(job_id);
-    if (it == entries_.end()) {
-      return std::nullopt;
-    }
-    auto ttl = it->second.finished ? finished_ttl : running_ttl;
-    if (now - it->second.fetched > ttl) {
-      return std::nullopt;
+    if (it == entries_.end() || !is_fresh(*it->second, now)) {
+      return nullptr;
     }
     return it->second;
   }
 
   /// True when a fresh entry exists (the route then needs no blocking thread).
   bool fresh(const std::string& job_id, clock::time_point now) const {
-    return get(job_id, now).has_value();
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(job_id);
+    return it != entries_.end() && is_fresh(*it->second, now);
   }
 
   void put(const std::string& job_id, entry e) {
+    auto shared = std::make_shared<const entry>(std::move(e));
     std::lock_guard lock(mutex_);
     if (entries_.size() >= max_entries) {
       entries_.clear();  // bounded; a miss only costs one query
     }
-    entries_[job_id] = std::move(e);
+    entries_[job_id] = std::move(shared);
   }
 
   /// Forgets a job whose state the gateway itself just changed (cancel).
@@ -64,8 +65,12 @@ class job_status_cache {
   static constexpr std::size_t max_entries = 65'536;
 
  private:
+  static bool is_fresh(const entry& e, clock::time_point now) {
+    return now - e.fetched <= (e.finished ? finished_ttl : running_ttl);
+  }
+
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, entry> entries_;
+  std::unordered_map<std::string, entry_ptr> entries_;
 };
 
 }  // namespace reelfarm::gateway

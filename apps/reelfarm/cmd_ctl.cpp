@@ -1,28 +1,49 @@
 #include <cstdio>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "credentials.hpp"
+#include "ctl_api.hpp"
 #include "reelfarm/farm/coordinator/admin_client.hpp"
 
 namespace reelfarm::app {
 namespace {
 
-void print_usage(std::FILE* out) {
-  std::fputs(
-      "usage: reelfarm ctl nodes list [--json] [--coordinator tcp://HOST:PORT]\n"
-      "       reelfarm ctl nodes drain|undrain|remove NODE_ID [--coordinator tcp://HOST:PORT]\n"
-      "       reelfarm ctl crm status|backfill|retry [ID]...\n"
-      "  nodes: talks to a running coordinator over its ZeroMQ admin frames\n"
-      "  (docs/protocol.md); default coordinator: farm.bind of the configuration.\n"
-      "  crm: works on the farm's PostgreSQL (postgres.dsn, or a running serve).\n",
-      out);
+// The rule of `ctl nodes`: ZeroMQ with --coordinator, or when there is
+// neither an API URL (--api, REELFARM_API) nor a stored login.
+bool nodes_over_zeromq(const std::vector<std::string>& args) {
+  bool api = false;
+  for (const auto& a : args) {
+    if (a == "--coordinator") {
+      return true;
+    }
+    api = api || a == "--api" || a.starts_with("--api=");
+  }
+  const char* env = std::getenv("REELFARM_API");
+  api = api || (env != nullptr && *env != '\0');
+  std::error_code ec;
+  return !api && !std::filesystem::exists(credentials_path(), ec);
 }
 
-void print_nodes(const std::string& body) {
-  auto nodes = nlohmann::json::parse(body, nullptr, false);
+std::string first_word(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (!args[i].starts_with("-")) {
+      return args[i];
+    }
+    if (args[i] == "--coordinator" || args[i] == "--api") {
+      ++i;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+void print_node_table(const nlohmann::json& nodes) {
   if (!nodes.is_array()) {
-    std::puts(body.c_str());
+    std::puts(nodes.dump().c_str());
     return;
   }
   std::printf("%-24s %-9s %-10s %-5s %-28s %-14s %-9s %s\n", "NODE", "STATE", "SLOTS", "FAIL",
@@ -50,13 +71,10 @@ void print_nodes(const std::string& body) {
   }
 }
 
-}  // namespace
+namespace {
 
-// `reelfarm ctl nodes ...`: operator commands for render nodes.
-int cmd_ctl(const std::vector<std::string>& args, const global_options& options) {
-  if (!args.empty() && args[0] == "crm") {
-    return run_ctl_crm(args, options);
-  }
+// `reelfarm ctl nodes ...` over the coordinator's ZeroMQ admin frames.
+int nodes_by_zeromq(const std::vector<std::string>& args, const global_options& options) {
   auto cfg = load_configuration(options);
   if (!cfg) {
     return exit_usage;
@@ -70,7 +88,7 @@ int cmd_ctl(const std::vector<std::string>& args, const global_options& options)
     } else if (args[i] == "--json") {
       json = true;
     } else if (args[i] == "--help" || args[i] == "-h") {
-      print_usage(stdout);
+      print_ctl_usage(stdout);
       return exit_ok;
     } else {
       words.push_back(args[i]);
@@ -80,7 +98,7 @@ int cmd_ctl(const std::vector<std::string>& args, const global_options& options)
   bool change = words.size() == 3 && words[0] == "nodes" &&
                 (words[1] == "drain" || words[1] == "undrain" || words[1] == "remove");
   if (!list && !change) {
-    print_usage(stderr);
+    print_ctl_usage(stderr);
     return exit_usage;
   }
   farm::admin_msg request{words[1], change ? words[2] : ""};
@@ -94,11 +112,26 @@ int cmd_ctl(const std::vector<std::string>& args, const global_options& options)
     return exit_failure;
   }
   if (list) {
-    json ? (void)std::puts(reply->body.c_str()) : print_nodes(reply->body);
+    json ? (void)std::puts(reply->body.c_str())
+         : print_node_table(nlohmann::json::parse(reply->body, nullptr, false));
   } else {
     std::printf("node %s: %s done\n", words[2].c_str(), words[1].c_str());
   }
   return exit_ok;
+}
+
+}  // namespace
+
+// `reelfarm ctl ...`: crm on PostgreSQL, nodes over ZeroMQ or the API, the
+// rest through the HTTP API (cmd_ctl_api.cpp).
+int cmd_ctl(const std::vector<std::string>& args, const global_options& options) {
+  if (!args.empty() && args[0] == "crm") {
+    return run_ctl_crm(args, options);
+  }
+  if (first_word(args) == "nodes" && nodes_over_zeromq(args)) {
+    return nodes_by_zeromq(args, options);
+  }
+  return run_ctl_api(args, options);
 }
 
 }  // namespace reelfarm::app

@@ -36,6 +36,8 @@ int cmd_plan(const std::vector<std::string>& args, const global_options& options
 int cmd_ctl(const std::vector<std::string>& args, const global_options& options);
 /// `reelfarm ctl crm …`, called by cmd_ctl; `words` starts with "crm".
 int run_ctl_crm(const std::vector<std::string>& words, const global_options& options);
+/// `reelfarm ctl …` through the HTTP API (login, submit, watch, …), called by cmd_ctl.
+int run_ctl_api(const std::vector<std::string>& args, const global_options& options);
 int cmd_bench(const std::vector<std::string>& args, const global_options& options);
 int cmd_config(const std::vector<std::string>& args, const global_options& options);
 

@@ -294,6 +294,10 @@ TEST_CASE("ctl logs in, submits a screenplay, follows it and downloads the film"
   CHECK(download.status == 0);
   CHECK(contents(resumed / "film.mp4") == film);
   CHECK_FALSE(std::filesystem::exists(resumed / "film.mp4.part"));
+  // A part longer than the film (416) starts over.
+  std::ofstream(resumed / "film.mp4.part", std::ios::binary) << film << "trailing junk";
+  CHECK(ctl({"download", project, resumed.string()}).status == 0);
+  CHECK(contents(resumed / "film.mp4") == film);
 
   // An expired access token (signed with the server's key, exp in the past)
   // is refreshed transparently; the rotated pair is stored.

@@ -112,8 +112,8 @@ int nodes_by_zeromq(const std::vector<std::string>& args, const global_options& 
     return exit_failure;
   }
   if (list) {
-    json ? (void)std::puts(reply->body.c_str())
-         : print_node_table(nlohmann::json::parse(reply->body, nullptr, false));
+    auto nodes = nlohmann::json::parse(reply->body, nullptr, false);
+    json || !nodes.is_array() ? (void)std::puts(reply->body.c_str()) : print_node_table(nodes);
   } else {
     std::printf("node %s: %s done\n", words[2].c_str(), words[1].c_str());
   }
@@ -129,7 +129,11 @@ int cmd_ctl(const std::vector<std::string>& args, const global_options& options)
     return run_ctl_crm(args, options);
   }
   if (first_word(args) == "nodes" && nodes_over_zeromq(args)) {
-    return nodes_by_zeromq(args, options);
+    try {
+      return nodes_by_zeromq(args, options);
+    } catch (const nlohmann::json::exception& e) {
+      return fail(std::string("malformed node list from the coordinator: ") + e.what());
+    }
   }
   return run_ctl_api(args, options);
 }

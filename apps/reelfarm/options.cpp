@@ -5,20 +5,6 @@
 #include "reelfarm/common/log.hpp"
 
 namespace reelfarm::app {
-namespace {
-
-// Variables of `reelfarm ctl` (the HTTP API client) that name no
-// configuration key; load_config refuses unknown REELFARM_* variables.
-bool is_client_variable(const std::string& entry) {
-  for (const char* name : {"REELFARM_API=", "REELFARM_CREDENTIALS=", "REELFARM_PASSWORD="}) {
-    if (entry.starts_with(name)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 std::optional<config> load_configuration(const global_options& options) {
   config_sources sources;
@@ -29,7 +15,6 @@ std::optional<config> load_configuration(const global_options& options) {
     }
   }
   sources.environment = process_environment();
-  std::erase_if(sources.environment, is_client_variable);
   sources.overrides = options.overrides;
   auto cfg = load_config(sources);
   if (!cfg) {

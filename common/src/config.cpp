@@ -417,8 +417,11 @@ result<void> apply_file(config& cfg, const std::string& file) {
 }
 
 // Variables that name something other than a key and are read elsewhere.
+// Variables that are not configuration keys: the config file's path, the
+// test harness's, and those of the API client (`reelfarm ctl`).
 bool is_reserved_variable(std::string_view name) {
-  return name == "REELFARM_CONFIG" || name.starts_with("REELFARM_TEST_");
+  return name == "REELFARM_CONFIG" || name.starts_with("REELFARM_TEST_") ||
+         name == "REELFARM_API" || name == "REELFARM_CREDENTIALS" || name == "REELFARM_PASSWORD";
 }
 
 result<void> apply_environment(config& cfg, const std::vector<std::string>& environment) {

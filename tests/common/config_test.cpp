@@ -144,7 +144,10 @@ TEST_CASE("environment overrides the file, flags override the environment", "[co
   config_sources sources;
   sources.file = write_yaml(dir, "gateway:\n  port: 9000\n  host: 0.0.0.0\n");
   sources.environment = {"PATH=/bin", "REELFARM_GATEWAY_PORT=9100",
-                         "REELFARM_EMBEDDED_DATA_DIR=/data", "REELFARM_CONFIG=ignored.yaml"};
+                         "REELFARM_EMBEDDED_DATA_DIR=/data", "REELFARM_CONFIG=ignored.yaml",
+                         // the API client's own variables are no configuration keys
+                         "REELFARM_API=http://x", "REELFARM_CREDENTIALS=/tmp/c",
+                         "REELFARM_PASSWORD=secret"};
   auto cfg = load_config(sources);
   REQUIRE(cfg);
   CHECK(cfg->gateway.port == 9100);

@@ -20,16 +20,15 @@ using json = nlohmann::json;
 constexpr const char* renderer_version = "animatic/1 h264-veryfast-crf23 aac-96k";
 
 // Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
-std::string clip_utf8(std::string text, std::size_t max) {
+std::string clip_utf8(std::string_view text, std::size_t max) {
   if (text.size() <= max) {
-    return text;
+    return std::string(text);
   }
   std::size_t cut = max;
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
     --cut;
   }
-  text.resize(cut);
-  return text;
+  return std::string(text.substr(0, cut));
 }
 
 std::string hex_of(const screenplay::rgb& c) {
@@ -41,7 +40,7 @@ media::rgb to_media(const screenplay::rgb& c) {
 }
 
 const screenplay::consistency_reference* find_reference(
-    const std::vector<screenplay::consistency_reference>& refs, const std::string& name) {
+    const std::vector<screenplay::consistency_reference>& refs, std::string_view name) {
   auto it = std::find_if(refs.begin(), refs.end(), [&](const auto& r) { return r.name == name; });
   return it == refs.end() ? nullptr : &*it;
 }
@@ -61,7 +60,7 @@ media::shot_kind to_media(screenplay::shot_kind kind) {
   return media::shot_kind::action;
 }
 
-media::character_ref character_of(const screenplay::plan& plan, const std::string& name) {
+media::character_ref character_of(const screenplay::plan& plan, std::string_view name) {
   media::character_ref c;
   c.name = clip_utf8(name, media::spec_limits::max_name);
   if (const auto* ref = find_reference(plan.characters, name)) {
@@ -80,20 +79,20 @@ media::character_ref character_of(const screenplay::plan& plan, const std::strin
 
 std::string location_name(const screenplay::scene& scene) {
   // The heading, not the bare location: the painter tells EXT. from INT. by it.
-  std::string name = !scene.heading.empty()    ? scene.heading
-                     : !scene.location.empty() ? scene.location
-                                               : "PROLOGUE";
+  const std::string_view name = !scene.heading.empty()    ? scene.heading
+                                : !scene.location.empty() ? scene.location
+                                                          : "PROLOGUE";
   return clip_utf8(name, media::spec_limits::max_name);
 }
 
-std::string strip_parens(std::string text) {
+std::string strip_parens(std::string_view text) {
   if (text.size() >= 2 && text.front() == '(' && text.back() == ')') {
     text = text.substr(1, text.size() - 2);
   }
   return clip_utf8(text, media::spec_limits::max_parenthetical);
 }
 
-void add_character(const screenplay::plan& plan, media::shot_spec& spec, const std::string& name) {
+void add_character(const screenplay::plan& plan, media::shot_spec& spec, std::string_view name) {
   if (name.empty() || spec.characters.size() >= media::spec_limits::max_characters) {
     return;
   }
@@ -106,7 +105,7 @@ void add_character(const screenplay::plan& plan, media::shot_spec& spec, const s
   spec.characters.push_back(character_of(plan, name));
 }
 
-bool in_shot(const media::shot_spec& spec, const std::string& name) {
+bool in_shot(const media::shot_spec& spec, std::string_view name) {
   auto clipped = clip_utf8(name, media::spec_limits::max_name);
   return std::any_of(spec.characters.begin(), spec.characters.end(),
                      [&](const auto& c) { return c.name == clipped; });
@@ -121,7 +120,8 @@ void add_speech(const screenplay::plan& plan, const screenplay::shot& shot,
     if (spec.dialogue.size() >= media::spec_limits::max_lines) {
       break;
     }
-    std::string text = (line.sung ? "\u266a " : "") + line.text;
+    std::string text = line.sung ? "\u266a " : "";
+    text += line.text;
     if (line.character.empty() || !in_shot(spec, line.character)) {
       // An unattributed lyric (or a ninth speaker): shown, not spoken.
       spec.action = clip_utf8(spec.action + (spec.action.empty() ? "" : "\n") + text,

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -155,23 +156,36 @@ json reference_json(const sp::consistency_reference& ref) {
   return out;
 }
 
+// Plan texts are views into the plan; JSON wants owned strings.
+std::string str(std::string_view text) {
+  return std::string(text);
+}
+
+json names_json(std::span<const std::string_view> names) {
+  json out = json::array();
+  for (std::string_view name : names) {
+    out.push_back(str(name));
+  }
+  return out;
+}
+
 json shot_json(const sp::shot& s, const sp::scene& sc) {
   json speech = json::array();
   for (const auto& line : s.speech) {
-    speech.push_back({{"character", line.character},
-                      {"extension", line.extension},
-                      {"parenthetical", line.parenthetical},
-                      {"text", line.text},
+    speech.push_back({{"character", str(line.character)},
+                      {"extension", str(line.extension)},
+                      {"parenthetical", str(line.parenthetical)},
+                      {"text", str(line.text)},
                       {"sung", line.sung}});
   }
   return {{"number", s.number},
           {"kind", sp::to_string(s.kind)},
           {"line", s.line},
           {"duration_seconds", seconds(s.duration)},
-          {"characters", s.characters},
-          {"location", sc.location},
-          {"time_of_day", sc.time_of_day},
-          {"text", s.text},
+          {"characters", names_json(s.characters)},
+          {"location", str(sc.location)},
+          {"time_of_day", str(sc.time_of_day)},
+          {"text", str(s.text)},
           {"speech", speech},
           {"part", s.part},
           {"parts", s.parts}};
@@ -185,13 +199,13 @@ json plan_json(const sp::plan& p) {
       shots.push_back(shot_json(s, sc));
     }
     scenes.push_back({{"number", sc.number},
-                      {"heading", sc.heading},
-                      {"scene_number", sc.scene_number},
+                      {"heading", str(sc.heading)},
+                      {"scene_number", str(sc.scene_number)},
                       {"setting", sp::to_string(sc.setting)},
-                      {"location", sc.location},
-                      {"time_of_day", sc.time_of_day},
+                      {"location", str(sc.location)},
+                      {"time_of_day", str(sc.time_of_day)},
                       {"line", sc.line},
-                      {"characters", sc.characters},
+                      {"characters", names_json(sc.characters)},
                       {"duration_seconds", seconds(sc.duration)},
                       {"shots", shots}});
   }
@@ -231,19 +245,21 @@ std::string excerpt(std::string_view text, std::size_t width) {
 // What a table row shows of a shot: its text, or for dialogue its speech.
 std::string shown_text(const sp::shot& s) {
   if (!s.text.empty()) {
-    return s.text;
+    return str(s.text);
   }
   std::string out;
   for (const auto& line : s.speech) {
-    out += out.empty() ? line.text : " / " + line.text;
+    out += out.empty() ? "" : " / ";
+    out += line.text;
   }
   return out;
 }
 
-std::string join_names(const std::vector<std::string>& names) {
+std::string join_names(std::span<const std::string_view> names) {
   std::string out;
-  for (const auto& n : names) {
-    out += out.empty() ? n : ", " + n;
+  for (std::string_view n : names) {
+    out += out.empty() ? "" : ", ";
+    out += n;
   }
   return out;
 }
@@ -254,9 +270,9 @@ void print_table(const sp::plan& p) {
               sp::format_minutes_seconds(p.duration).c_str(),
               static_cast<long long>(p.cost_credits));
   for (const auto& sc : p.scenes) {
+    const std::string heading = sc.heading.empty() ? "(before the first heading)" : str(sc.heading);
     std::printf("SCENE %u%s%s  %s  [%s]  line %u\n", sc.number, sc.scene_number.empty() ? "" : " #",
-                sc.scene_number.c_str(),
-                sc.heading.empty() ? "(before the first heading)" : sc.heading.c_str(),
+                str(sc.scene_number).c_str(), heading.c_str(),
                 sp::format_minutes_seconds(sc.duration).c_str(), sc.line);
     for (const auto& s : sc.shots) {
       std::string characters = join_names(s.characters);

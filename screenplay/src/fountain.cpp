@@ -64,6 +64,10 @@ bool is_known_title_key(std::string_view key) {
 bool is_scene_heading(std::string_view t) {
   static constexpr std::array<std::string_view, 8> prefixes = {
       "INT./EXT", "INT/EXT", "I./E", "I/E", "INT", "EXT", "EST", "E/I"};
+  // Every prefix starts with I or E: most lines are ruled out by one byte.
+  if (t.empty() || (text::ascii_upper(t[0]) != 'I' && text::ascii_upper(t[0]) != 'E')) {
+    return false;
+  }
   for (auto prefix : prefixes) {
     if (!text::starts_with_icase(t, prefix) || t.size() <= prefix.size()) {
       continue;
@@ -115,25 +119,27 @@ bool is_two_space_line(std::string_view line) {
   return true;
 }
 
-std::string expand_tabs(std::string_view line) {
-  if (line.find('\t') == std::string_view::npos) {
-    return std::string(line);
+// Appends `line` to `out` with every tab as four spaces.
+void append_expanding_tabs(std::string& out, std::string_view line) {
+  std::size_t tab = line.find('\t');
+  while (tab != std::string_view::npos) {
+    out.append(line.substr(0, tab));
+    out.append("    ");
+    line.remove_prefix(tab + 1);
+    tab = line.find('\t');
   }
-  std::string out;
-  out.reserve(line.size());
-  for (char c : line) {
-    if (c == '\t') {
-      out.append("    ");
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  out.append(line);
 }
 
+// Element texts are written one after the other into one buffer: only the
+// latest element ever grows, so its text is always the buffer's tail. The
+// elements get their views once the buffer is complete and can no longer move.
 class parser {
  public:
-  parser(const cleaned_source& src, document& doc) : src_(src), doc_(doc) {}
+  parser(const cleaned_source& src, document& doc) : src_(src), doc_(doc) {
+    buffer_.reserve(src.input.size() + 64);
+    spans_.reserve(doc.elements.capacity());
+  }
 
   void run() {
     std::size_t i = skip_blank(0);
@@ -142,6 +148,7 @@ class parser {
     for (; i < src_.lines.size(); ++i) {
       body_line(i);
     }
+    publish_texts();
   }
 
  private:
@@ -200,7 +207,7 @@ class parser {
     // Two spaces keep dialogue or action together across an empty line.
     if (is_two_space_line(raw) && !next_is_blank(i) &&
         (in_dialogue_ || open_ == open_kind::action)) {
-      doc_.elements.back().text.push_back('\n');
+      extend_last("\n");
       return;
     }
     in_dialogue_ = false;
@@ -213,9 +220,9 @@ class parser {
     const char c = t[0];
     if (c == '!') {
       const std::size_t bang = raw.find('!');
-      std::string without(raw.substr(0, bang));
-      without.append(raw.substr(bang + 1));
-      action_line(i, without, true);
+      scratch_.assign(raw.substr(0, bang));
+      scratch_.append(raw.substr(bang + 1));
+      action_line(i, scratch_, true);
       return true;
     }
     if (c == '=' && is_page_break(t)) {
@@ -282,8 +289,10 @@ class parser {
         body = text::trim_right(body.substr(0, open));
       }
     }
+    // The number goes into the buffer first: the element's text must stay its tail.
+    const text_span scene_number = append(text::trim(number));
     add(element_kind::scene_heading, i, body, forced);
-    doc_.elements.back().scene_number = std::string(text::trim(number));
+    spans_.back().scene_number = scene_number;
   }
 
   void character(std::size_t i, std::string_view t, bool forced) {
@@ -312,8 +321,8 @@ class parser {
     } else if (t.front() == '~') {
       lyrics_line(i, t, true);
     } else if (open_ == open_kind::dialogue) {
-      doc_.elements.back().text.push_back('\n');
-      doc_.elements.back().text.append(t);
+      extend_last("\n");
+      extend_last(t);
     } else {
       add(element_kind::dialogue, i, t, false, true);
       open_ = open_kind::dialogue;
@@ -324,8 +333,8 @@ class parser {
   void lyrics_line(std::size_t i, std::string_view t, bool in_dialogue) {
     const std::string_view words = text::trim(t.substr(1));
     if (open_ == open_kind::lyrics) {
-      doc_.elements.back().text.push_back('\n');
-      doc_.elements.back().text.append(words);
+      extend_last("\n");
+      extend_last(words);
       return;
     }
     add(element_kind::lyrics, i, words, true, in_dialogue);
@@ -333,38 +342,64 @@ class parser {
   }
 
   void action_line(std::size_t i, std::string_view raw, bool forced = false) {
-    std::string_view kept = text::trim_right(raw);
+    const std::string_view kept = text::trim_right(raw);
     if (open_ == open_kind::action) {
-      auto& text = doc_.elements.back().text;
-      text.push_back('\n');
-      if (kept.find('\t') == std::string_view::npos) {
-        text.append(kept);
-      } else {
-        text.append(expand_tabs(kept));
-      }
-      return;
+      extend_last("\n");
+    } else {
+      add(element_kind::action, i, std::string_view{}, forced);
+      open_ = open_kind::action;
     }
-    add(element_kind::action, i, expand_tabs(kept), forced);
-    open_ = open_kind::action;
+    const std::size_t before = buffer_.size();
+    append_expanding_tabs(buffer_, kept);
+    spans_.back().text.length += buffer_.size() - before;
   }
 
   void add(element_kind kind, std::size_t i, std::string_view text, bool forced = false,
            bool in_dialogue = false) {
-    add(kind, i, std::string(text), forced, in_dialogue);
-  }
-
-  void add(element_kind kind, std::size_t i, std::string text, bool forced = false,
-           bool in_dialogue = false) {
     element& e = doc_.elements.emplace_back();
     e.kind = kind;
     e.line = number(i);
-    e.text = std::move(text);
     e.forced = forced;
     e.in_dialogue = in_dialogue;
+    spans_.push_back({append(text), {}});
     open_ = open_kind::none;
     if (!in_dialogue && kind != element_kind::character) {
       last_block_ = npos;  // anything else between two blocks breaks a dual pair
     }
+  }
+
+  // Where a text lies in buffer_ until the buffer is complete.
+  struct text_span {
+    std::size_t offset = 0;
+    std::size_t length = 0;
+  };
+  struct element_spans {
+    text_span text;
+    text_span scene_number;
+  };
+
+  text_span append(std::string_view s) {
+    const text_span span{buffer_.size(), s.size()};
+    buffer_.append(s);
+    return span;
+  }
+
+  // Grows the latest element's text, which is the tail of the buffer.
+  void extend_last(std::string_view s) {
+    buffer_.append(s);
+    spans_.back().text.length += s.size();
+  }
+
+  // Hands the buffer to the document's arena and points the elements into it.
+  void publish_texts() {
+    auto arena = std::make_shared<text_arena>();
+    const std::string_view all = arena->adopt(std::move(buffer_));
+    for (std::size_t k = 0; k < spans_.size(); ++k) {
+      doc_.elements[k].text = all.substr(spans_[k].text.offset, spans_[k].text.length);
+      doc_.elements[k].scene_number =
+          all.substr(spans_[k].scene_number.offset, spans_[k].scene_number.length);
+    }
+    doc_.texts = std::move(arena);
   }
 
   enum class open_kind { none, action, dialogue, lyrics };
@@ -374,7 +409,10 @@ class parser {
   bool prev_blank_ = true;
   bool in_dialogue_ = false;
   open_kind open_ = open_kind::none;
-  std::size_t last_block_ = npos;  ///< the character element of the latest dialogue block
+  std::size_t last_block_ = npos;     ///< the character element of the latest dialogue block
+  std::string buffer_;                ///< every element text, in element order
+  std::vector<element_spans> spans_;  ///< per element: where its texts lie in buffer_
+  std::string scratch_;               ///< a forced action line without its `!`
 };
 
 // Rejects UTF-16 and UTF-32 by their byte order marks or NUL patterns.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 #include "text.hpp"
 
@@ -49,11 +51,6 @@ void upper_into(std::string_view word, std::string& out) {
   }
 }
 
-bool may_be_name(std::string_view word) {
-  const char c = word[0];
-  return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
-}
-
 }  // namespace
 
 void mention_finder::add(std::string_view name, std::size_t index) {
@@ -72,6 +69,57 @@ void mention_finder::add(std::string_view name, std::size_t index) {
 }
 
 namespace {
+
+// Whether byte `c` may open a name: a capital, a digit or a non-ASCII byte.
+bool may_open_name(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+// The next word of `s` at or after `i` that starts like a name (see
+// mention_finder); empty at the end. Prose is mostly lower-case words, so the
+// scan looks for the bytes that may open a name, eight at a time (SWAR), and
+// only then checks that such a byte starts a word.
+std::string_view next_capital_word(std::string_view s, std::size_t& i) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  while (i < s.size()) {
+    while (i + 8 <= s.size()) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, sizeof w);
+      // High bit set in a byte that is >= 0x80, or within 'A'..'Z' or '0'..'9'
+      // (the range tests are exact for bytes below 0x80).
+      const std::uint64_t low = w & ~highs;
+      const auto in_range = [&](unsigned char from, unsigned char to) {
+        const std::uint64_t above = low + ones * (0x80 - from);  // high bit: byte >= from
+        const std::uint64_t below = ones * (0x80 + to) - low;    // high bit: byte <= to
+        return above & below & highs;
+      };
+      const std::uint64_t hits = (w | in_range('A', 'Z') | in_range('0', '9')) & highs;
+      if (hits != 0) {
+        break;
+      }
+      i += 8;
+    }
+    while (i < s.size() && !may_open_name(static_cast<unsigned char>(s[i]))) {
+      ++i;
+    }
+    if (i >= s.size()) {
+      return {};
+    }
+    if (i > 0 && is_word_byte(s[i - 1])) {
+      while (i < s.size() && is_word_byte(s[i])) {
+        ++i;  // a capital inside a word ("McCLANE"): skip the rest of the word
+      }
+      continue;
+    }
+    const std::size_t start = i;
+    while (i < s.size() && is_word_byte(s[i])) {
+      ++i;
+    }
+    return s.substr(start, i - start);
+  }
+  return {};
+}
 
 // The next word of `s` at or after `i`; empty at the end.
 std::string_view next_word(std::string_view s, std::size_t& i) {
@@ -104,9 +152,9 @@ void mention_finder::find(std::string_view text, std::vector<std::size_t>& out) 
   thread_local std::string next;
   std::size_t i = 0;
   while (i < text.size()) {
-    const std::string_view word = next_word(text, i);
-    if (word.empty() || !may_be_name(word)) {
-      continue;
+    const std::string_view word = next_capital_word(text, i);
+    if (word.empty()) {
+      break;
     }
     if (word.size() < min_word_ || word.size() > max_word_ + 2) {
       continue;  // no name's first word is this long or short ("'S" aside)

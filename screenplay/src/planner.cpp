@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <array>
+#include <memory>
+#include <span>
 #include <unordered_map>
 
 #include "mention_finder.hpp"
@@ -20,13 +22,13 @@ constexpr std::array<std::string_view, 12> transition_lines = {
     "FADE TO BLACK.", "FADE TO BLACK", "CUT TO BLACK.", "CUT TO BLACK", "THE END",  "THE END."};
 
 // The text of the first parenthesised extension of a character line.
-std::string extension_of(std::string_view character_line) {
+std::string_view extension_of(std::string_view character_line) {
   const std::size_t open = character_line.find('(');
   const std::size_t close = character_line.find(')', open == std::string_view::npos ? 0 : open);
   if (open == std::string_view::npos || close == std::string_view::npos) {
     return {};
   }
-  return std::string(text::trim(character_line.substr(open + 1, close - open - 1)));
+  return text::trim(character_line.substr(open + 1, close - open - 1));
 }
 
 // Voice-over and off-screen speakers are heard, not seen.
@@ -69,24 +71,29 @@ std::vector<std::string_view> split_whitespace(std::string_view s) {
   return words;
 }
 
-std::string join(const std::vector<std::string_view>& words, std::size_t from, std::size_t to) {
-  std::string out;
+// Joins words[from, to) with single spaces into `out`.
+void join(const std::vector<std::string_view>& words, std::size_t from, std::size_t to,
+          std::string& out) {
+  out.clear();
   for (std::size_t k = from; k < to; ++k) {
     if (k > from) {
       out.push_back(' ');
     }
     out.append(words[k]);
   }
-  return out;
 }
 
 class planner {
  public:
+  // Shots view the document's texts where they need no change, so the plan's
+  // arena keeps the document's arena alive; new texts go into the plan's arena.
   planner(const document& doc, const planner_settings& settings, std::string_view project_key)
-      : doc_(doc), settings_(settings), project_key_(project_key) {}
-
-  /// Lets the planner move texts out of `doc` (the same document) instead of copying them.
-  void consume(document& doc) { consumable_ = &doc; }
+      : doc_(doc),
+        settings_(settings),
+        project_key_(project_key),
+        arena_(std::make_shared<text_arena>()) {
+    arena_->keep_alive(doc.texts);
+  }
 
   result<plan> run() {
     if (auto valid = validate(); !valid) {
@@ -141,16 +148,17 @@ class planner {
   // What a character line says, cached by the line as written: the same few
   // names head thousands of dialogue blocks.
   struct speaker_info {
-    std::string name;                ///< normalised
-    std::string extension;           ///< as written
+    std::string_view name;           ///< normalised, in arena_
+    std::string_view extension;      ///< as written, in the document's texts
     bool off_screen = false;         ///< V.O., O.S., O.C.
     std::size_t index = npos_index;  ///< into out_.characters; npos for an empty name
   };
-  const speaker_info& speaker_of(const std::string& written, std::uint32_t line) {
+  // `written` views the document's texts, which outlive the planner: a fine key.
+  const speaker_info& speaker_of(std::string_view written, std::uint32_t line) {
     auto it = names_.find(written);
     if (it == names_.end()) {
       speaker_info info;
-      info.name = normalize_character_name(written);
+      info.name = arena_->store(normalize_character_name(written));
       info.extension = extension_of(written);
       info.off_screen = is_off_screen(info.extension);
       if (!info.name.empty()) {
@@ -161,18 +169,21 @@ class planner {
     return it->second;
   }
 
-  std::size_t character_index(const std::string& name, std::uint32_t line) {
+  // `name` is in arena_; character_names_ keeps it for shots and scenes to view
+  // (the references' own strings move when out_.characters grows).
+  std::size_t character_index(std::string_view name, std::uint32_t line) {
     auto [it, added] = characters_.try_emplace(name, out_.characters.size());
     if (added) {
       out_.characters.push_back(make_reference(reference_kind::character, project_key_, name,
                                                settings_.speaking_rate_wpm));
       out_.characters.back().first_line = line;
+      character_names_.push_back(name);
       mentions_.add(name, it->second);
     }
     return it->second;
   }
 
-  std::size_t location_index(const std::string& name, std::uint32_t line) {
+  std::size_t location_index(std::string_view name, std::uint32_t line) {
     auto [it, added] = locations_.try_emplace(name, out_.locations.size());
     if (added) {
       out_.locations.push_back(make_reference(reference_kind::location, project_key_, name));
@@ -206,61 +217,68 @@ class planner {
   }
 
   // What a heading says, cached by its text: screenplays return to the same
-  // few places again and again.
+  // few places again and again. Texts are in arena_.
   struct heading_info {
-    std::string plain;
-    scene_place place;
+    std::string_view plain;
+    scene_setting setting = scene_setting::unspecified;
+    std::string_view location;
+    std::string_view time_of_day;
+    std::string_view caption;        ///< the establishing shot's text
+    std::size_t location_index = 0;  ///< into out_.locations; npos without a location
   };
-  const heading_info& heading_of(const std::string& written) {
+  const heading_info& heading_of(std::string_view written, std::uint32_t line) {
     auto it = headings_.find(written);
     if (it == headings_.end()) {
-      heading_info info{text::collapse_spaces(strip_emphasis(written)),
-                        parse_scene_heading(written)};
-      if (info.place.location.empty()) {
-        info.place.location = text::to_upper(info.plain);
+      const std::string plain = text::collapse_spaces(strip_emphasis(written));
+      scene_place place = parse_scene_heading(written);
+      if (place.location.empty()) {
+        place.location = text::to_upper(plain);
       }
-      it = headings_.emplace(written, std::move(info)).first;
+      heading_info info;
+      info.plain = arena_->store(plain);
+      info.setting = place.setting;
+      info.location = arena_->store(place.location);
+      info.time_of_day = arena_->store(place.time_of_day);
+      info.caption = info.time_of_day.empty()
+                         ? info.location
+                         : arena_->store({info.location, " \xE2\x80\x94 ", info.time_of_day});
+      // The first heading naming a location is where the location first appears.
+      info.location_index =
+          info.location.empty() ? npos_index : location_index(info.location, line);
+      it = headings_.emplace(written, info).first;
     }
     return it->second;
   }
 
-  // The plain text of an element and its word count; moved out of the
-  // document when the planner may consume it and there is no markup to strip.
-  std::string plain_of(const element& e, std::size_t& words) {
+  // The plain text of an element and its word count: the element's own text
+  // (in the document's texts) unless there is markup to strip.
+  std::string_view plain_of(const element& e, std::size_t& words) {
     bool has_markup = false;
     words = text::count_words(e.text, has_markup);
     if (has_markup) {
-      return strip_emphasis(e.text);
-    }
-    if (consumable_ != nullptr) {
-      return std::move(
-          consumable_->elements[static_cast<std::size_t>(&e - doc_.elements.data())].text);
+      return arena_->store(strip_emphasis(e.text));
     }
     return e.text;
   }
 
   void open_scene(const element& e) {
     close_scene();
-    const heading_info& info = heading_of(e.text);
+    const heading_info& info = heading_of(e.text, e.line);
     scene s;
     s.heading = info.plain;
     s.scene_number = e.scene_number;
-    s.setting = info.place.setting;
-    s.location = info.place.location;
-    s.time_of_day = info.place.time_of_day;
+    s.setting = info.setting;
+    s.location = info.location;
+    s.time_of_day = info.time_of_day;
     s.line = e.line;
     s.shots.reserve(shot_capacity_[++scene_index_]);
     out_.scenes.push_back(std::move(s));
-    scene& current = out_.scenes.back();
-    scene_location_ =
-        current.location.empty() ? npos_index : location_index(current.location, e.line);
+    scene_location_ = info.location_index;
     shot establishing;
     establishing.kind = shot_kind::establishing;
     establishing.line = e.line;
     establishing.duration = clamp(settings_.establishing_shot);
-    establishing.text = current.time_of_day.empty()
-                            ? current.location
-                            : current.location + " \xE2\x80\x94 " + current.time_of_day;
+    establishing.text = info.caption;
     add_shot(std::move(establishing), no_one_);
   }
 
@@ -276,7 +294,7 @@ class planner {
 
   void action(const element& e) {
     std::size_t words = 0;
-    std::string plain = plain_of(e, words);
+    const std::string_view plain = plain_of(e, words);
     if (words == 0 && text::is_blank(plain)) {
       return;
     }
@@ -289,10 +307,10 @@ class planner {
     const milliseconds needed = words_duration(words, settings_.reading_rate_wpm);
     const std::size_t parts = parts_for(needed);
     if (parts == 1) {
-      shot s =
-          make_shot(shot_kind::action, e.line, std::string(), present, settings_.reading_rate_wpm);
+      shot s = make_shot(shot_kind::action, e.line, std::string_view(), present,
+                         settings_.reading_rate_wpm);
       s.duration = clamp(needed);
-      s.text = std::move(plain);
+      s.text = plain;
       add_shot(std::move(s), present);
       return;
     }
@@ -300,7 +318,8 @@ class planner {
     for (std::size_t p = 0; p < parts; ++p) {
       const std::size_t from = tokens.size() * p / parts;
       const std::size_t to = tokens.size() * (p + 1) / parts;
-      shot s = make_shot(shot_kind::action, e.line, join(tokens, from, to), present,
+      join(tokens, from, to, scratch_);
+      shot s = make_shot(shot_kind::action, e.line, arena_->store(scratch_), present,
                          settings_.reading_rate_wpm);
       s.part = static_cast<std::uint32_t>(p + 1);
       s.parts = static_cast<std::uint32_t>(parts);
@@ -308,36 +327,49 @@ class planner {
     }
   }
 
-  shot make_shot(shot_kind kind, std::uint32_t line, std::string text_,
-                 const std::vector<std::size_t>& present, int wpm) const {
+  shot make_shot(shot_kind kind, std::uint32_t line, std::string_view text_,
+                 const std::vector<std::size_t>& present, int wpm) {
     shot s;
     s.kind = kind;
     s.line = line;
     s.duration = clamp(words_duration(text::count_words(text_), wpm));
-    s.text = std::move(text_);
-    s.characters.reserve(present.size());
-    for (std::size_t index : present) {
-      s.characters.push_back(out_.characters[index].name);
-    }
+    s.text = text_;
+    s.characters = names_of(present);
     return s;
   }
 
+  // The names of the characters at `present`, stored once in arena_.
+  std::span<const std::string_view> names_of(const std::vector<std::size_t>& present) {
+    names_scratch_.clear();
+    for (std::size_t index : present) {
+      names_scratch_.push_back(character_names_[index]);
+    }
+    return arena_->store_array(std::span<const std::string_view>(names_scratch_));
+  }
+
+  std::span<const spoken_line> store_speech(const std::vector<spoken_line>& lines) {
+    return arena_->store_array(std::span<const spoken_line>(lines));
+  }
+
   void card(const element& e) {
-    const std::string plain = strip_emphasis(e.text);
-    if (text::is_blank(plain)) {
+    const std::string stripped = strip_emphasis(e.text);
+    if (text::is_blank(stripped)) {
       return;
     }
-    add_shot(make_shot(shot_kind::card, e.line, plain, no_one_, settings_.reading_rate_wpm),
+    add_shot(make_shot(shot_kind::card, e.line, arena_->store(stripped), no_one_,
+                       settings_.reading_rate_wpm),
              no_one_);
   }
 
   void unattributed_lyrics(const element& e) {
-    const std::string plain = strip_emphasis(e.text);
-    if (text::is_blank(plain)) {
+    const std::string stripped = strip_emphasis(e.text);
+    if (text::is_blank(stripped)) {
       return;
     }
+    const std::string_view plain = arena_->store(stripped);
     shot s = make_shot(shot_kind::action, e.line, plain, no_one_, settings_.speaking_rate_wpm);
-    s.speech.push_back({"", "", "", plain, true});
+    const spoken_line sung{"", "", "", plain, true};
+    s.speech = arena_->store_array(std::span<const spoken_line>(&sung, 1));
     add_shot(std::move(s), no_one_);
   }
 
@@ -347,9 +379,7 @@ class planner {
                          const speaker_info*& who_out) {
     const speaker_info& who = speaker_of(doc_.elements[i].text, doc_.elements[i].line);
     who_out = &who;
-    const std::string& name = who.name;
-    const std::string& extension = who.extension;
-    std::string parenthetical;
+    std::string_view parenthetical;
     std::size_t k = i + 1;
     std::size_t end = k;
     while (end < doc_.elements.size() && doc_.elements[end].in_dialogue) {
@@ -359,23 +389,23 @@ class planner {
     for (; k < doc_.elements.size() && doc_.elements[k].in_dialogue; ++k) {
       const element& e = doc_.elements[k];
       if (e.kind == element_kind::parenthetical) {
-        parenthetical = consumable_ != nullptr ? std::move(consumable_->elements[k].text) : e.text;
+        parenthetical = e.text;
         continue;
       }
       std::size_t line_words = 0;
-      std::string plain = plain_of(e, line_words);
+      const std::string_view plain = plain_of(e, line_words);
       if (line_words == 0 && text::is_blank(plain)) {
         continue;
       }
       words += line_words;
-      lines.push_back({name, extension, std::move(parenthetical), std::move(plain),
-                       e.kind == element_kind::lyrics});
-      parenthetical.clear();
+      lines.push_back(
+          {who.name, who.extension, parenthetical, plain, e.kind == element_kind::lyrics});
+      parenthetical = {};
     }
     return k;
   }
 
-  static std::size_t spoken_words(const std::vector<spoken_line>& lines) {
+  static std::size_t spoken_words(std::span<const spoken_line> lines) {
     std::size_t words = 0;
     for (const auto& l : lines) {
       words += text::count_words(l.text);
@@ -388,7 +418,8 @@ class planner {
 
   std::size_t dialogue(std::size_t i) {
     const element& who = doc_.elements[i];
-    std::vector<spoken_line> lines;
+    std::vector<spoken_line>& lines = lines_;  // reused: one allocation per plan
+    lines.clear();
     std::size_t words = 0;
     const speaker_info* speaker = nullptr;
     std::size_t next = read_block(i, lines, words, speaker);
@@ -401,19 +432,19 @@ class planner {
       std::size_t other_words = 0;
       const speaker_info* other = nullptr;
       const std::size_t after = read_block(next, lines, other_words, other);
-      two_shot(who.line, std::move(lines), left_lines > 0 ? speaker : nullptr,
+      two_shot(who.line, lines, left_lines > 0 ? speaker : nullptr,
                lines.size() > left_lines ? other : nullptr, std::max(words, other_words));
       return after;
     }
     if (!lines.empty()) {
-      dialogue_shots(who.line, std::move(lines), words, *speaker);
+      dialogue_shots(who.line, lines, words, *speaker);
     }
     return next;
   }
 
   // `left` and `right` are the speakers of the two sides, null for a side without lines.
-  void two_shot(std::uint32_t line, std::vector<spoken_line> speech, const speaker_info* left,
-                const speaker_info* right, std::size_t words) {
+  void two_shot(std::uint32_t line, const std::vector<spoken_line>& speech,
+                const speaker_info* left, const speaker_info* right, std::size_t words) {
     if (speech.empty()) {
       return;
     }
@@ -429,15 +460,12 @@ class planner {
         present.push_back(side->index);
       }
     }
-    s.characters.reserve(present.size());
-    for (std::size_t index : present) {
-      s.characters.push_back(out_.characters[index].name);
-    }
-    s.speech = std::move(speech);
+    s.characters = names_of(present);
+    s.speech = store_speech(speech);
     add_shot(std::move(s), present);
   }
 
-  void dialogue_shots(std::uint32_t line, std::vector<spoken_line> lines, std::size_t words,
+  void dialogue_shots(std::uint32_t line, const std::vector<spoken_line>& lines, std::size_t words,
                       const speaker_info& who) {
     std::vector<std::size_t>& present = present_;
     present.clear();
@@ -451,10 +479,8 @@ class planner {
       s.kind = shot_kind::dialogue;
       s.line = line;
       s.duration = clamp(needed);
-      if (!present.empty()) {
-        s.characters.push_back(who.name);
-      }
-      s.speech = std::move(lines);
+      s.characters = names_of(present);
+      s.speech = store_speech(lines);
       add_shot(std::move(s), present);
       return;
     }
@@ -476,26 +502,37 @@ class planner {
       shot s;
       s.kind = shot_kind::dialogue;
       s.line = line;
-      if (!present.empty()) {
-        s.characters.push_back(who.name);
-      }
+      s.characters = names_of(present);
       s.part = static_cast<std::uint32_t>(p + 1);
       s.parts = static_cast<std::uint32_t>(parts);
+      std::vector<spoken_line>& speech = split_lines_;
+      speech.clear();
       for (std::size_t k = from; k < to; ++k) {
         const spoken_line& source = lines[all_words[k].line];
         if (k == from || all_words[k].line != all_words[k - 1].line) {
+          finish_split_line(speech);
           const bool starts_line = k == 0 || all_words[k - 1].line != all_words[k].line;
-          s.speech.push_back({source.character, source.extension,
-                              starts_line ? source.parenthetical : std::string(), std::string(),
-                              source.sung});
+          speech.push_back({source.character, source.extension,
+                            starts_line ? source.parenthetical : std::string_view(),
+                            std::string_view(), source.sung});
         } else {
-          s.speech.back().text.push_back(' ');
+          scratch_.push_back(' ');
         }
-        s.speech.back().text.append(all_words[k].word);
+        scratch_.append(all_words[k].word);
       }
+      finish_split_line(speech);
+      s.speech = store_speech(speech);
       s.duration = clamp(words_duration(spoken_words(s.speech), settings_.speaking_rate_wpm));
       add_shot(std::move(s), present);
     }
+  }
+
+  // Gives the latest spoken line of a split shot the words gathered in scratch_.
+  void finish_split_line(std::vector<spoken_line>& speech) {
+    if (!speech.empty() && speech.back().text.empty()) {
+      speech.back().text = arena_->store(scratch_);
+    }
+    scratch_.clear();
   }
 
   // Adds a shot to the current scene; `present` are the indices (into
@@ -518,14 +555,11 @@ class planner {
     current.shots.push_back(std::move(s));
   }
 
-  // Gives the scene being filled its characters, sized once.
+  // Gives the scene being filled its characters, stored once in arena_.
   void close_scene() {
+    // Each scene is closed once: when the next opens, or at the end.
     if (!out_.scenes.empty() && !scene_characters_.empty()) {
-      auto& names = out_.scenes.back().characters;
-      names.reserve(names.size() + scene_characters_.size());
-      for (std::size_t index : scene_characters_) {
-        names.push_back(out_.characters[index].name);
-      }
+      out_.scenes.back().characters = names_of(scene_characters_);
     }
     scene_characters_.clear();
     ++scene_stamp_;
@@ -542,6 +576,7 @@ class planner {
                    "the screenplay has no scene headings, action or dialogue to film");
     }
     out_.cost_credits = cost_credits(out_.duration);
+    out_.texts = std::move(arena_);
     return std::move(out_);
   }
 
@@ -564,14 +599,20 @@ class planner {
   }
 
   const document& doc_;
-  document* consumable_ = nullptr;
   const planner_settings& settings_;
   std::string_view project_key_;
+  std::shared_ptr<text_arena> arena_;  ///< texts the plan makes; out_.texts at the end
   plan out_;
-  std::unordered_map<std::string, std::size_t> characters_;
-  std::unordered_map<std::string, std::size_t> locations_;
-  std::unordered_map<std::string, speaker_info> names_;
-  std::unordered_map<std::string, heading_info> headings_;
+  // Keyed by views into arena_ or the document's texts, which outlive the maps.
+  std::unordered_map<std::string_view, std::size_t> characters_;
+  std::unordered_map<std::string_view, std::size_t> locations_;
+  std::unordered_map<std::string_view, speaker_info> names_;
+  std::unordered_map<std::string_view, heading_info> headings_;
+  std::vector<std::string_view> character_names_;  ///< per out_.characters: its name in arena_
+  std::string scratch_;                            ///< text being joined for a split shot
+  std::vector<std::string_view> names_scratch_;    ///< names being gathered for names_of
+  std::vector<spoken_line> lines_;                 ///< the dialogue block(s) being read
+  std::vector<spoken_line> split_lines_;           ///< the speech of one part of a split block
   std::vector<std::size_t> shot_capacity_;  ///< upper bound of shots per scene; [0] the prologue
   std::size_t scene_index_ = 0;
   std::vector<std::size_t> present_;
@@ -602,9 +643,7 @@ result<plan> plan_screenplay(const document& doc, const planner_settings& settin
 
 result<plan> plan_screenplay(document&& doc, const planner_settings& settings,
                              std::string_view project_key) {
-  planner p(doc, settings, project_key);
-  p.consume(doc);
-  return p.run();
+  return planner(doc, settings, project_key).run();
 }
 
 std::string_view to_string(shot_kind kind) noexcept {

@@ -11,19 +11,23 @@
 
 namespace reelfarm::screenplay::detail {
 
-/// A line of the cleaned source: a slice of `cleaned_source::text`.
+/// A line of the cleaned source: a slice of the input, or of
+/// `cleaned_source::text` for a line that had a note or boneyard cut out.
 struct source_line {
   std::uint32_t offset = 0;
   std::uint32_t length = 0;
   std::uint32_t number = 0;  ///< 1-based line of the original source where it starts
+  bool rebuilt = false;      ///< in `text` rather than in the input
 };
 
 /// The source with line ends split off, notes `[[...]]` and boneyard `/*...*/`
 /// cut out (kept as annotations), and lines that held nothing but a note or
 /// boneyard dropped, so a note between a character and its dialogue does not
-/// break the block.
+/// break the block. Lines without a cut stay views of the input (which must
+/// outlive this): copying the whole source would cost as much as the parse.
 struct cleaned_source {
-  std::string text;
+  std::string_view input;
+  std::string text;  ///< the lines that had something cut out
   std::vector<source_line> lines;
   std::vector<annotation> notes;
   std::vector<annotation> boneyard;
@@ -31,7 +35,7 @@ struct cleaned_source {
 
   std::string_view line(std::size_t index) const {
     const auto& l = lines[index];
-    return std::string_view(text).substr(l.offset, l.length);
+    return (l.rebuilt ? std::string_view(text) : input).substr(l.offset, l.length);
   }
 };
 

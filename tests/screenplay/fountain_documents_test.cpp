@@ -11,6 +11,7 @@ using namespace reelfarm::screenplay;
 using namespace std::chrono_literals;
 using reelfarm::screenplay::testing::data_file;
 using reelfarm::screenplay::testing::parse;
+namespace testing = reelfarm::screenplay::testing;
 using reelfarm::screenplay::testing::read_file;
 using K = element_kind;
 
@@ -114,7 +115,7 @@ TEST_CASE("document: COLD OPEN, no title page, lower-case heading, V.O. dual",
   CHECK(p.scenes[3].location == "LEO'S CAR - MOVING");
   CHECK(p.scenes[3].setting == scene_setting::interior_exterior);
   REQUIRE(shots_of(p, shot_kind::two_shot) == 1);
-  CHECK(p.scenes[3].shots.back().characters == std::vector<std::string>{"LEO"});
+  CHECK(testing::names(p.scenes[3].shots.back().characters) == std::vector<std::string>{"LEO"});
 }
 
 TEST_CASE("document: the example screenplay fits a Free plan", "[fountain][documents]") {

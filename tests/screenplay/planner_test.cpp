@@ -1,4 +1,7 @@
 #include <catch2/catch.hpp>
+#include <memory>
+#include <optional>
+#include <string>
 
 #include "reelfarm/screenplay/errc.hpp"
 #include "reelfarm/screenplay/plan.hpp"
@@ -7,6 +10,7 @@
 using namespace reelfarm::screenplay;
 using namespace std::chrono_literals;
 using reelfarm::screenplay::testing::parse;
+namespace testing = reelfarm::screenplay::testing;
 
 namespace {
 
@@ -46,17 +50,17 @@ TEST_CASE("planner: establishing, action and dialogue shots per scene", "[planne
   CHECK(first.shots[0].kind == shot_kind::establishing);
   CHECK(first.shots[0].duration == 3000ms);
   CHECK(first.shots[1].kind == shot_kind::action);
-  CHECK(first.shots[1].characters == std::vector<std::string>{"JOHN"});
+  CHECK(testing::names(first.shots[1].characters) == std::vector<std::string>{"JOHN"});
   CHECK(first.shots[2].kind == shot_kind::dialogue);
-  CHECK(first.shots[2].speech.at(0).character == "JOHN");
-  CHECK(first.shots[2].speech.at(0).text == "It begins.");
-  CHECK(first.shots[3].characters == std::vector<std::string>{"MARY"});
+  CHECK(testing::at(first.shots[2].speech, 0).character == "JOHN");
+  CHECK(testing::at(first.shots[2].speech, 0).text == "It begins.");
+  CHECK(testing::names(first.shots[3].characters) == std::vector<std::string>{"MARY"});
   CHECK(first.location == "TEMPLE");
   CHECK(first.time_of_day == "MORNING");
   CHECK(first.shots[0].text == "TEMPLE \xE2\x80\x94 MORNING");
   CHECK(first.shots[1].text == "John lights a candle.");
   CHECK(first.shots[2].text.empty());
-  CHECK(first.characters == std::vector<std::string>{"JOHN", "MARY"});
+  CHECK(testing::names(first.characters) == std::vector<std::string>{"JOHN", "MARY"});
   CHECK(p.scenes[1].shots.size() == 2);
   CHECK(p.scenes[1].number == 2);
   CHECK(p.shot_count() == 6);
@@ -78,7 +82,7 @@ TEST_CASE("planner: parentheticals are not spoken and do not count", "[planner][
       plan_of("JOHN\n(very slowly and with great care and feeling)\n" + words(10) + "\n");
   const auto& s = p.scenes[0].shots[0];
   CHECK(s.duration == 4000ms);
-  CHECK(s.speech.at(0).parenthetical == "(very slowly and with great care and feeling)");
+  CHECK(testing::at(s.speech, 0).parenthetical == "(very slowly and with great care and feeling)");
 }
 
 TEST_CASE("planner: durations are clamped to the minimum", "[planner][duration]") {
@@ -99,15 +103,17 @@ TEST_CASE("planner: long content is split into shots no longer than the maximum"
   CHECK(shots[1].part == 1);
   CHECK(shots[2].part == 2);
   CHECK(shots[2].parts == 2);
-  CHECK(shots[1].speech.at(0).parenthetical == "(softly)");
-  CHECK(shots[2].speech.at(0).parenthetical.empty());
+  CHECK(testing::at(shots[1].speech, 0).parenthetical == "(softly)");
+  CHECK(testing::at(shots[2].speech, 0).parenthetical.empty());
   CHECK(shots[3].kind == shot_kind::action);
   CHECK(shots[3].duration == 20000ms);
   for (const auto& s : shots) {
     CHECK(s.duration <= 20000ms);
     CHECK(s.duration >= 2000ms);
   }
-  CHECK(shots[1].speech.at(0).text + " " + shots[2].speech.at(0).text == words(100));
+  CHECK(std::string(testing::at(shots[1].speech, 0).text) + " " +
+            std::string(testing::at(shots[2].speech, 0).text) ==
+        words(100));
 }
 
 TEST_CASE("planner: settings change durations", "[planner][duration]") {
@@ -126,7 +132,7 @@ TEST_CASE("planner: dual dialogue is one two-shot lasting the longer speech", "[
   const auto& shots = p.scenes[0].shots;
   REQUIRE(shots.size() == 2);
   CHECK(shots[1].kind == shot_kind::two_shot);
-  CHECK(shots[1].characters == std::vector<std::string>{"BRICK", "STEEL"});
+  CHECK(testing::names(shots[1].characters) == std::vector<std::string>{"BRICK", "STEEL"});
   CHECK(shots[1].speech.size() == 2);
   CHECK(shots[1].duration == 8000ms);
 }
@@ -135,8 +141,8 @@ TEST_CASE("planner: voice-over speakers are heard, not seen", "[planner]") {
   const auto p = plan_of("INT. ROOM - DAY\n\nJOHN (V.O.)\nI remember.\n");
   const auto& s = p.scenes[0].shots[1];
   CHECK(s.characters.empty());
-  CHECK(s.speech.at(0).character == "JOHN");
-  CHECK(s.speech.at(0).extension == "V.O.");
+  CHECK(testing::at(s.speech, 0).character == "JOHN");
+  CHECK(testing::at(s.speech, 0).extension == "V.O.");
 }
 
 TEST_CASE("planner: one reference per character and per location", "[planner][references]") {
@@ -150,14 +156,14 @@ TEST_CASE("planner: one reference per character and per location", "[planner][re
   REQUIRE(p.locations.size() == 2);
   CHECK(p.locations[0].name == "TEMPLE");
   CHECK(p.locations[1].name == "FIELD");
-  CHECK(p.scenes[2].shots[1].characters == std::vector<std::string>{"JOHN"});
+  CHECK(testing::names(p.scenes[2].shots[1].characters) == std::vector<std::string>{"JOHN"});
   CHECK(p.characters[0].shots == 4);
   CHECK(p.locations[0].shots == 6);
 }
 
 TEST_CASE("planner: mentions of multi-word names", "[planner][references]") {
   const auto p = plan_of("DR. OKAFOR\nSit.\n\nDr. Okafor opens the file. The doctor waits.\n");
-  CHECK(p.scenes[0].shots[1].characters == std::vector<std::string>{"DR. OKAFOR"});
+  CHECK(testing::names(p.scenes[0].shots[1].characters) == std::vector<std::string>{"DR. OKAFOR"});
 }
 
 TEST_CASE("planner: transitions, sections and FADE IN: make no shot", "[planner]") {
@@ -175,7 +181,7 @@ TEST_CASE("planner: text to render is plain, notes removed", "[planner]") {
   const auto p =
       plan_of("INT. ROOM - DAY\n\nHe *really* [[check]] waits.\n\nJOHN\n**No.** \\*sigh\\*\n");
   CHECK(p.scenes[0].shots[1].text == "He really  waits.");
-  CHECK(p.scenes[0].shots[2].speech.at(0).text == "No. *sigh*");
+  CHECK(testing::at(p.scenes[0].shots[2].speech, 0).text == "No. *sigh*");
 }
 
 TEST_CASE("planner: material before the first heading is a prologue scene", "[planner]") {
@@ -219,4 +225,40 @@ TEST_CASE("planner: the same screenplay always plans the same", "[planner]") {
     CHECK(a.characters[i].seed == b.characters[i].seed);
   }
   CHECK(a.duration == b.duration);
+}
+
+TEST_CASE("planner: texts outlive the source, the document and the original plan",
+          "[planner][arena]") {
+  // Element and shot texts are views into arenas shared by copies: each must
+  // stay valid after everything it came from is gone (ASan checks in
+  // REELFARM_SANITIZE builds and in the fuzzer).
+  auto source = std::make_unique<std::string>(
+      "INT. TEMPLE - DAY #4#\n\nJOHN walks in, *slowly*.\n\nJOHN (V.O.)\n(quietly)\nHi "
+      "[[a note]] there.\n\nMARY ^\nHello.\n\n> THE END <\n");
+  std::optional<document> doc_copy;
+  std::optional<plan> plan_copy;
+  {
+    document doc = parse(*source);
+    source.reset();  // the document owns its texts
+    doc_copy = doc;
+    auto p = plan_screenplay(doc, defaults(), "p");
+    REQUIRE(p.has_value());
+    plan_copy = *p;
+  }  // the document and the original plan are gone
+  REQUIRE(doc_copy->elements.size() >= 2);
+  CHECK(doc_copy->elements[0].text == "INT. TEMPLE - DAY");
+  CHECK(doc_copy->elements[0].scene_number == "4");
+  const scene& s = plan_copy->scenes.at(0);
+  CHECK(s.heading == "INT. TEMPLE - DAY");
+  CHECK(s.location == "TEMPLE");
+  REQUIRE(s.shots.size() == 4);
+  CHECK(s.shots[0].text == "TEMPLE \xE2\x80\x94 DAY");
+  CHECK(s.shots[1].text == "JOHN walks in, slowly.");
+  const spoken_line& hi = testing::at(s.shots[2].speech, 0);
+  CHECK(hi.character == "JOHN");
+  CHECK(hi.extension == "V.O.");
+  CHECK(hi.parenthetical == "(quietly)");
+  CHECK(hi.text == "Hi  there.");
+  CHECK(testing::names(s.characters) == std::vector<std::string>{"JOHN", "MARY"});
+  CHECK(s.shots[3].text == "THE END");
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -25,6 +26,18 @@ inline std::vector<element_kind> kinds(const document& doc) {
     out.push_back(e.kind);
   }
   return out;
+}
+
+/// The names of a shot or scene as a vector, for comparisons.
+inline std::vector<std::string> names(std::span<const std::string_view> list) {
+  return {list.begin(), list.end()};
+}
+
+/// Element `i` of a plan's list, failing the test when there is none.
+template <class T>
+const T& at(std::span<const T> list, std::size_t i) {
+  REQUIRE(i < list.size());
+  return list[i];
 }
 
 inline std::string read_file(const std::string& path) {

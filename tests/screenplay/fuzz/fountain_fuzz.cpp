@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
+#include <string>
 #include <string_view>
 
 #include "reelfarm/screenplay/cost.hpp"
@@ -21,6 +23,15 @@ void require(bool condition) {
   }
 }
 
+// Reads every byte of `text`, so that AddressSanitizer checks the view.
+std::size_t touch(std::string_view text) {
+  std::size_t sum = 0;
+  for (char c : text) {
+    sum += static_cast<unsigned char>(c);
+  }
+  return sum;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -28,7 +39,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   sp::parse_options options;
   options.max_bytes = 1 << 20;
-  auto doc = sp::parse_fountain(input, options);
+  // Parsed from a copy that is freed at once: the document must own its
+  // texts (AddressSanitizer reports any view left into the input).
+  auto doc = [&] {
+    const std::string copy(input);
+    return sp::parse_fountain(copy, options);
+  }();
   if (!doc) {
     return 0;
   }
@@ -45,13 +61,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   reelfarm::planner_settings settings;
   auto planned = sp::plan_screenplay(*doc, settings, "fuzz");
+  doc = sp::document{};  // the plan must keep the texts it views alive
   if (planned) {
-    for (const auto& scene : planned->scenes) {
+    const sp::plan copy = *planned;  // copies share the texts...
+    planned = sp::plan{};            // ...and outlive the original
+    std::size_t bytes = 0;
+    for (const auto& scene : copy.scenes) {
+      bytes += touch(scene.heading) + touch(scene.location) + touch(scene.time_of_day);
       for (const auto& shot : scene.shots) {
         require(shot.duration >= settings.min_shot && shot.duration <= settings.max_shot);
+        bytes += touch(shot.text);
+        for (const auto& line : shot.speech) {
+          bytes += touch(line.character) + touch(line.parenthetical) + touch(line.text);
+        }
+        for (std::string_view name : shot.characters) {
+          bytes += touch(name);
+        }
       }
     }
-    require(planned->cost_credits == sp::cost_credits(planned->duration));
+    require(copy.cost_credits == sp::cost_credits(copy.duration));
+    require(bytes < std::numeric_limits<std::size_t>::max());
   }
   return 0;
 }

@@ -2,9 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "reelfarm/screenplay/text_arena.hpp"
 
 /// The screenplay model: a Fountain document, the shots planned from it, the
 /// consistency references of its characters and locations, and its cost.
@@ -35,10 +38,12 @@ struct element {
   std::uint32_t line = 0;
   /// The text as written, emphasis markup kept; forcing marks (`.`, `!`, `@`,
   /// `>`, `~`), the dual dialogue caret, scene numbers, notes and boneyard removed.
-  /// Multi-line elements join their lines with '\n'.
-  std::string text;
-  /// Scene headings: the scene number written as `#1A#`, without the pound signs.
-  std::string scene_number;
+  /// Multi-line elements join their lines with '\n'. A view into the
+  /// document's `texts`: it lives as long as the document (or a copy of it).
+  std::string_view text;
+  /// Scene headings: the scene number written as `#1A#`, without the pound
+  /// signs; also a view into the document's `texts`.
+  std::string_view scene_number;
   /// Sections: the number of `#`, 1 for an act.
   std::uint8_t depth = 0;
   /// Character, dialogue, parenthetical and lyrics of a dual dialogue block.
@@ -72,6 +77,9 @@ struct document {
   std::vector<annotation> boneyard;
   /// Lines in the source, for diagnostics.
   std::uint32_t line_count = 0;
+  /// Owns the bytes the elements' texts view; shared by copies of the
+  /// document and by the plans made from it.
+  std::shared_ptr<const text_arena> texts;
 
   /// The value of a title page key (case-insensitive), or empty.
   std::string_view title_value(std::string_view key) const;

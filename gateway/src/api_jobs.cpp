@@ -179,7 +179,14 @@ http_response accepted(const job_record& job, const json& plan) {
   return res;
 }
 
-http_response render_project(api_state& s, request_context& ctx) {
+/// A render or regenerate request: the caller's project and the settings to use.
+struct render_request {
+  project_record project;
+  std::string settings;
+};
+
+std::variant<render_request, http_response> read_render_request(api_state& s,
+                                                                request_context& ctx) {
   auto body = render_body(ctx.request);
   if (auto* failed = std::get_if<http_response>(&body)) {
     return std::move(*failed);
@@ -188,12 +195,21 @@ http_response render_project(api_state& s, request_context& ctx) {
   if (auto* failed = std::get_if<http_response>(&project)) {
     return std::move(*failed);
   }
-  const auto& p = std::get<project_record>(project);
+  auto& p = std::get<project_record>(project);
+  auto settings = settings_for(p, std::get<json>(body));
+  return render_request{std::move(p), std::move(settings)};
+}
+
+http_response render_project(api_state& s, request_context& ctx) {
+  auto request = read_render_request(s, ctx);
+  if (auto* failed = std::get_if<http_response>(&request)) {
+    return std::move(*failed);
+  }
+  const auto& [p, settings] = std::get<render_request>(request);
   if (p.script.find_first_not_of(" \t\r\n") == std::string::npos) {
     return error_response(422, "invalid_screenplay",
                           "the project has no screenplay yet; PUT its script first");
   }
-  auto settings = settings_for(p, std::get<json>(body));
   json plan;
   if (auto refused = precheck(s, ctx, p, settings, plan)) {
     return std::move(*refused);
@@ -207,16 +223,11 @@ http_response render_project(api_state& s, request_context& ctx) {
 }
 
 http_response regenerate_project(api_state& s, request_context& ctx) {
-  auto body = render_body(ctx.request);
-  if (auto* failed = std::get_if<http_response>(&body)) {
+  auto request = read_render_request(s, ctx);
+  if (auto* failed = std::get_if<http_response>(&request)) {
     return std::move(*failed);
   }
-  auto project = owned_project(s, ctx);
-  if (auto* failed = std::get_if<http_response>(&project)) {
-    return std::move(*failed);
-  }
-  const auto& p = std::get<project_record>(project);
-  auto settings = settings_for(p, std::get<json>(body));
+  const auto& [p, settings] = std::get<render_request>(request);
   auto job = actors::regenerate(s.job_ctx, ctx.caller->user_id, p.id, settings);
   if (!job) {
     return from_job_error(job.error(), ctx.request);

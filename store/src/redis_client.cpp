@@ -108,7 +108,13 @@ result<redis_client> redis_client::connect(const std::string& url,
   return client;
 }
 
-result<std::string> redis_client::command(const std::vector<std::string>& args) {
+namespace {
+
+using reply_ptr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
+
+// Runs one command given as separate (binary-safe) arguments; an error when
+// the connection failed (no reply at all).
+result<reply_ptr> run_argv(redisContext* context, const std::vector<std::string>& args) {
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
   for (const auto& a : args) {
@@ -116,12 +122,22 @@ result<std::string> redis_client::command(const std::vector<std::string>& args) 
     lengths.push_back(a.size());
   }
   auto* reply = static_cast<redisReply*>(
-      redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
+      redisCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
   if (reply == nullptr) {
     return error(store_errc::redis, "Redis command " + (args.empty() ? std::string() : args[0]) +
-                                        " failed: " + std::string(context_->errstr));
+                                        " failed: " + std::string(context->errstr));
   }
-  std::unique_ptr<redisReply, decltype(&freeReplyObject)> guard(reply, &freeReplyObject);
+  return reply_ptr(reply, &freeReplyObject);
+}
+
+}  // namespace
+
+result<std::string> redis_client::command(const std::vector<std::string>& args) {
+  auto ran = run_argv(context_.get(), args);
+  if (!ran) {
+    return ran.error();
+  }
+  const auto* reply = ran->get();
   switch (reply->type) {
     case REDIS_REPLY_ERROR:
       return error(store_errc::redis, std::string(reply->str, reply->len));
@@ -203,18 +219,11 @@ result<std::vector<stream_entry>> redis_client::read_stream(const std::string& k
     args.insert(args.end(), {"BLOCK", std::to_string(block.count())});
   }
   args.insert(args.end(), {"STREAMS", key, after});
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
+  auto ran = run_argv(context_.get(), args);
+  if (!ran) {
+    return ran.error();
   }
-  auto* reply = static_cast<redisReply*>(
-      redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
-  if (reply == nullptr) {
-    return error(store_errc::redis, "Redis XREAD failed: " + std::string(context_->errstr));
-  }
-  std::unique_ptr<redisReply, decltype(&freeReplyObject)> guard(reply, &freeReplyObject);
+  const auto* reply = ran->get();
   if (reply->type == REDIS_REPLY_NIL) {
     return std::vector<stream_entry>{};
   }
@@ -230,13 +239,11 @@ result<std::vector<stream_entry>> redis_client::read_stream(const std::string& k
 }
 
 result<std::string> redis_client::last_stream_id(const std::string& key) {
-  const char* argv[] = {"XREVRANGE", key.c_str(), "+", "-", "COUNT", "1"};
-  size_t lengths[] = {9, key.size(), 1, 1, 5, 1};
-  auto* reply = static_cast<redisReply*>(redisCommandArgv(context_.get(), 6, argv, lengths));
-  if (reply == nullptr) {
-    return error(store_errc::redis, "Redis XREVRANGE failed: " + std::string(context_->errstr));
+  auto ran = run_argv(context_.get(), {"XREVRANGE", key, "+", "-", "COUNT", "1"});
+  if (!ran) {
+    return ran.error();
   }
-  std::unique_ptr<redisReply, decltype(&freeReplyObject)> guard(reply, &freeReplyObject);
+  const auto* reply = ran->get();
   if (reply->type == REDIS_REPLY_ERROR) {
     return error(store_errc::redis, std::string(reply->str, reply->len));
   }

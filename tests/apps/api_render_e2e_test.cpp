@@ -15,9 +15,7 @@
 #include <regex>
 #include <thread>
 
-#include "reelfarm/common/net.hpp"
-#include "reelfarm/common/process.hpp"
-#include "run_reelfarm.hpp"
+#include "serve_farm.hpp"
 
 using namespace reelfarm;
 using namespace reelfarm::testing;
@@ -25,24 +23,6 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 namespace {
-
-constexpr const char* short_film = R"(Title: The Keeper
-Author: Test Suite
-
-INT. LIGHTHOUSE - NIGHT
-
-The lamp turns. MARA climbs the last steps.
-
-MARA
-Someone has to keep it lit.
-
-EXT. CLIFF - DAWN
-
-Waves break below. TOMAS waits by the rail.
-
-TOMAS
-You stayed all night again.
-)";
 
 struct reply {
   long status = 0;
@@ -183,89 +163,9 @@ sse_reader follow(const std::string& url, const std::string& token, const std::s
   return reader;
 }
 
-/// serve + two nodes, stopped (SIGTERM, then SIGKILL) when the test ends.
-struct farm_under_test {
-  temp_dir dir;
-  std::filesystem::path data = dir.path() / "data";
-  std::string farm_endpoint;
-  std::string base;
-  child_process serve;
-  std::vector<child_process> nodes;
-
-  farm_under_test() {
-    auto farm_port = free_loopback_port();
-    REQUIRE(farm_port);
-    farm_endpoint = "tcp://127.0.0.1:" + std::to_string(*farm_port);
-    process_options p;
-    p.argv = {REELFARM_BINARY,
-              "--data-dir",
-              data.string(),
-              "--set",
-              "gateway.port=0",
-              "--set",
-              "farm.bind=" + farm_endpoint,
-              "--set",
-              "gateway.rate_limit_per_user=100000",
-              "serve"};
-    p.output_file = (dir.path() / "serve.log").string();
-    auto child = child_process::spawn(p);
-    REQUIRE(child);
-    serve = std::move(child).value();
-    base = "http://127.0.0.1:" + std::to_string(wait_for_port()) + "/api/v1";
-    for (int i = 0; i < 2; ++i) {
-      process_options n;
-      auto node_dir = dir.path() / ("node-" + std::to_string(i));
-      std::filesystem::create_directories(node_dir);
-      n.argv = {
-          REELFARM_BINARY, "--log-level",    "warn",     "node",        "--join",
-          farm_endpoint,   "--backend",      "animatic", "--media-dir", (data / "media").string(),
-          "--node-dir",    node_dir.string()};
-      n.output_file = (node_dir / "node.log").string();
-      auto node = child_process::spawn(n);
-      REQUIRE(node);
-      nodes.push_back(std::move(node).value());
-    }
-  }
-
-  ~farm_under_test() {
-    for (auto& n : nodes) {
-      n.signal(SIGTERM);
-    }
-    serve.signal(SIGTERM);
-    for (auto& n : nodes) {
-      if (!n.wait_for(10s)) {
-        n.signal(SIGKILL);
-      }
-    }
-    if (!serve.wait_for(60s)) {
-      serve.signal(SIGKILL);
-    }
-  }
-
-  std::string log() const {
-    auto text = read_file(dir.path() / "serve.log");
-    return text ? *text : std::string();
-  }
-
-  int wait_for_port() {
-    static const std::regex line("gateway +http://127\\.0\\.0\\.1:([0-9]+)/api/v1");
-    for (int i = 0; i < 1200; ++i) {
-      std::smatch m;
-      auto text = log();
-      if (std::regex_search(text, m, line) && text.find("msg=\"ready") != std::string::npos) {
-        return std::stoi(m[1]);
-      }
-      REQUIRE(serve.running());
-      std::this_thread::sleep_for(100ms);
-    }
-    FAIL("serve did not become ready: " << log());
-    return 0;
-  }
-
-  std::string dsn() const {
-    auto state = json::parse(read_file(data / "run" / "services.json").value());
-    return state["postgres"]["dsn"].get<std::string>();
-  }
+/// serve + two nodes, with the helpers these tests share.
+struct farm_under_test : serve_farm {
+  farm_under_test() : serve_farm({"gateway.rate_limit_per_user=100000"}) {}
 
   std::string user(const std::string& email) {
     auto r = call(

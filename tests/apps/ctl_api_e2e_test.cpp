@@ -17,7 +17,7 @@
 #include "reelfarm/common/net.hpp"
 #include "reelfarm/common/process.hpp"
 #include "reelfarm/gateway/jwt.hpp"
-#include "run_reelfarm.hpp"
+#include "serve_farm.hpp"
 
 using namespace reelfarm;
 using namespace reelfarm::testing;
@@ -29,104 +29,14 @@ namespace {
 constexpr const char* jwt_secret = "ctl-e2e-test-secret-0123456789abcdef";
 constexpr const char* password = "a long enough password";
 
-constexpr const char* short_film = R"(Title: The Keeper
-Author: Test Suite
+/// serve (with a known JWT secret, so a test can sign an expired token) and two nodes.
+struct farm_under_test : serve_farm {
+  farm_under_test()
+      : serve_farm({std::string("gateway.jwt_secret=") + jwt_secret,
+                    "gateway.rate_limit_login_per_ip=1000"}),
+        api(origin) {}
 
-INT. LIGHTHOUSE - NIGHT
-
-The lamp turns. MARA climbs the last steps.
-
-MARA
-Someone has to keep it lit.
-
-EXT. CLIFF - DAWN
-
-Waves break below. TOMAS waits by the rail.
-
-TOMAS
-You stayed all night again.
-)";
-
-/// serve + two nodes, stopped (SIGTERM, then SIGKILL) when the test ends.
-struct farm_under_test {
-  temp_dir dir;
-  std::filesystem::path data = dir.path() / "data";
-  std::string api;
-  std::string farm_endpoint;
-  child_process serve;
-  std::vector<child_process> nodes;
-
-  farm_under_test() {
-    auto farm_port = free_loopback_port();
-    REQUIRE(farm_port);
-    farm_endpoint = "tcp://127.0.0.1:" + std::to_string(*farm_port);
-    process_options p;
-    p.argv = {REELFARM_BINARY,
-              "--data-dir",
-              data.string(),
-              "--set",
-              "gateway.port=0",
-              "--set",
-              "farm.bind=" + farm_endpoint,
-              "--set",
-              std::string("gateway.jwt_secret=") + jwt_secret,
-              "--set",
-              "gateway.rate_limit_login_per_ip=1000",
-              "serve"};
-    p.output_file = (dir.path() / "serve.log").string();
-    auto child = child_process::spawn(p);
-    REQUIRE(child);
-    serve = std::move(child).value();
-    api = "http://127.0.0.1:" + std::to_string(wait_for_port());
-    for (int i = 0; i < 2; ++i) {
-      process_options n;
-      auto node_dir = dir.path() / ("node-" + std::to_string(i));
-      std::filesystem::create_directories(node_dir);
-      n.argv = {
-          REELFARM_BINARY, "--log-level",    "warn",     "node",        "--join",
-          farm_endpoint,   "--backend",      "animatic", "--media-dir", (data / "media").string(),
-          "--node-dir",    node_dir.string()};
-      n.output_file = (node_dir / "node.log").string();
-      auto node = child_process::spawn(n);
-      REQUIRE(node);
-      nodes.push_back(std::move(node).value());
-    }
-  }
-
-  ~farm_under_test() {
-    for (auto& n : nodes) {
-      n.signal(SIGTERM);
-    }
-    serve.signal(SIGTERM);
-    for (auto& n : nodes) {
-      if (!n.wait_for(10s)) {
-        n.signal(SIGKILL);
-      }
-    }
-    if (!serve.wait_for(60s)) {
-      serve.signal(SIGKILL);
-    }
-  }
-
-  std::string log() const {
-    auto text = read_file(dir.path() / "serve.log");
-    return text ? *text : std::string();
-  }
-
-  int wait_for_port() {
-    static const std::regex line("gateway +http://127\\.0\\.0\\.1:([0-9]+)/api/v1");
-    for (int i = 0; i < 1200; ++i) {
-      std::smatch m;
-      auto text = log();
-      if (std::regex_search(text, m, line) && text.find("msg=\"ready") != std::string::npos) {
-        return std::stoi(m[1]);
-      }
-      REQUIRE(serve.running());
-      std::this_thread::sleep_for(100ms);
-    }
-    FAIL("serve did not become ready: " << log());
-    return 0;
-  }
+  std::string api;  ///< what `ctl --api` takes: the origin, without /api/v1
 };
 
 std::string contents(const std::filesystem::path& file) {

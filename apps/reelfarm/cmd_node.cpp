@@ -1,18 +1,75 @@
 #include <cstdio>
+#include <cstdlib>
 
 #include "commands.hpp"
+#include "reelfarm/common/metrics.hpp"
 #include "reelfarm/common/signals.hpp"
+#include "reelfarm/farm/node/animatic_backend.hpp"
 #include "reelfarm/farm/node/node_agent.hpp"
 #include "reelfarm/store/embedded_options.hpp"
 
 namespace reelfarm::app {
+namespace {
+
+constexpr const char* threads_usage =
+    "  --threads N        x264 encoder threads of the animatic backend (default 2);\n"
+    "                     nodes sharing a machine split its cores between them\n";
+
+// Takes `--threads N` out of the arguments (the node agent does not know it:
+// it only concerns the built-in animatic backend). Returns -1 when invalid.
+int take_threads(std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] != "--threads") {
+      continue;
+    }
+    if (i + 1 >= args.size()) {
+      return -1;
+    }
+    int n = std::atoi(args[i + 1].c_str());
+    args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
+               args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    return n >= 1 && n <= 64 ? n : -1;
+  }
+  return 0;
+}
+
+constexpr const char* metrics_usage =
+    "  --metrics-port [HOST:]PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
+    "                     (HOST defaults to 0.0.0.0; absent or 0: no listener)\n";
+
+// Takes `--metrics-port SPEC` out of the arguments (it concerns the process,
+// not the agent). Returns "" when absent.
+std::string take_metrics_port(std::vector<std::string>& args) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--metrics-port") {
+      std::string spec = args[i + 1];
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
+                 args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+      return spec;
+    }
+  }
+  return "";
+}
+
+}  // namespace
 
 // `reelfarm node --join tcp://HOST:PORT ...`: a render node (farm/node/).
-int cmd_node(const std::vector<std::string>& args, const global_options& options) {
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+int cmd_node(const std::vector<std::string>& given, const global_options& options) {
+  if (!given.empty() && (given[0] == "--help" || given[0] == "-h")) {
     std::fputs(farm::node_usage(), stdout);
+    std::fputs(threads_usage, stdout);
+    std::fputs(metrics_usage, stdout);
     return exit_ok;
   }
+  auto args = given;
+  int threads = take_threads(args);
+  if (threads < 0) {
+    std::fprintf(stderr, "reelfarm node: --threads takes 1 to 64\n%s%s", farm::node_usage(),
+                 threads_usage);
+    return exit_usage;
+  }
+  farm::set_default_animatic_threads(threads);
+  auto metrics_at = take_metrics_port(args);
   auto parsed = farm::parse_node_args(args);
   if (!parsed) {
     std::fprintf(stderr, "reelfarm node: %s\n%s", parsed.error().message().c_str(),
@@ -29,6 +86,12 @@ int cmd_node(const std::vector<std::string>& args, const global_options& options
                                                : std::filesystem::path(cfg->embedded.data_dir);
     node_options.data_dir = data / "node";
   }
+  auto metrics_endpoint = metrics::serve_flag(metrics_at);
+  if (!metrics_endpoint) {
+    std::fprintf(stderr, "reelfarm node: %s\n", metrics_endpoint.error().message().c_str());
+    return exit_usage;
+  }
+  metrics::register_build_info(REELFARM_VERSION);
   signals::install_stop_handlers();
   return farm::run_node_agent(node_options, [] { return signals::stop_requested(); });
 }

@@ -5,6 +5,7 @@
 // A killed or interrupted run resumes when the same command runs again with
 // the same data dir: the job lives in PostgreSQL, finished shots are kept,
 // nothing is charged twice.
+#include <sched.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -26,6 +27,7 @@
 #include "reelfarm/common/process.hpp"
 #include "reelfarm/common/signals.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
+#include "reelfarm/media/encode_settings.hpp"
 #include "reelfarm/screenplay/fountain.hpp"
 #include "reelfarm/store/account_repository.hpp"
 #include "reelfarm/store/credit_ledger.hpp"
@@ -48,17 +50,62 @@ struct render_args {
   int nodes = 2;
   std::string plan = "pro";
   std::string resolution;  ///< WxH; empty: 1280x720
+  /// What every node renders with: "animatic" (built in) or
+  /// "animatic=exec:PROGRAM" (an external renderer; see docs/farm.md).
+  std::string backend = "animatic";
+  int threads = 0;  ///< x264 threads per node; 0: threads_per_node's default
 };
+
+// The cores this process may run on (its affinity mask, which containers and
+// taskset narrow), not the machine's.
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    return std::max(1, CPU_COUNT(&set));
+  }
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+// Local nodes share this machine's cores: on a big machine each node's x264
+// gets its share (cores / nodes), so one node alone uses every core. Never
+// below media's fixed 2 threads, though: x264's output bytes depend on its
+// thread count, and below 2 cores per node splitting bought nothing
+// measurable on 2 cores (docs/BENCHMARKS.md, "Render (issue #7)": a node's
+// single-threaded drawing, not x264, is what a second node overlaps), so
+// there the film is byte-identical whatever --nodes is.
+int threads_per_node(const render_args& r) {
+  return r.threads > 0 ? r.threads
+                       : std::max(media::encode_settings{}.threads, usable_cores() / r.nodes);
+}
+
+// Shots ask the farm for the backend "animatic", so a node's backend must
+// carry that name; "exec:PROGRAM" is short for "animatic=exec:PROGRAM".
+std::optional<std::string> backend_spec(const std::string& given) {
+  if (given == "animatic") {
+    return given;
+  }
+  auto how = given.starts_with("animatic=") ? given.substr(9) : given;
+  if (how.starts_with("exec:") && how.size() > 5) {
+    return "animatic=" + how;
+  }
+  return std::nullopt;
+}
 
 void print_usage(std::FILE* out) {
   std::fputs(
       "usage: reelfarm render FILE.fountain [--out DIR] [--nodes N] [--plan PLAN]\n"
-      "                       [--resolution WxH]\n"
+      "                       [--resolution WxH] [--threads T] [--backend SPEC]\n"
       "  Renders a screenplay into a film on this machine: embedded PostgreSQL and\n"
       "  Redis, a coordinator and N local render nodes (default 2). Charges a local\n"
       "  account on PLAN (default pro) like any user. Writes film.mp4, film.srt,\n"
       "  film.vtt, thumbnail.jpg and manifest.json to DIR (default ./reelfarm-out).\n"
-      "  Interrupted or killed: run the same command again to resume.\n",
+      "  Interrupted or killed: run the same command again to resume.\n"
+      "  --threads T     x264 threads per node (default: cores / N, at least 2)\n"
+      "  --backend SPEC  what the nodes render with: animatic (built in, default) or\n"
+      "                  exec:PROGRAM (run PROGRAM JOB_FILE OUTPUT_FILE per shot,\n"
+      "                  docs/farm.md; for now only its failures reach the film:\n"
+      "                  docs/actors.md, Known gaps)\n",
       out);
 }
 
@@ -79,6 +126,19 @@ std::optional<render_args> parse_args(const std::vector<std::string>& args) {
       r.plan = args[++i];
     } else if (a == "--resolution" && has) {
       r.resolution = args[++i];
+    } else if (a == "--threads" && has) {
+      r.threads = std::atoi(args[++i].c_str());
+      if (r.threads < 1 || r.threads > 64) {
+        std::fputs("reelfarm render: --threads takes 1 to 64\n", stderr);
+        return std::nullopt;
+      }
+    } else if (a == "--backend" && has) {
+      auto spec = backend_spec(args[++i]);
+      if (!spec) {
+        std::fputs("reelfarm render: --backend takes animatic or exec:PROGRAM\n", stderr);
+        return std::nullopt;
+      }
+      r.backend = *spec;
     } else if (!a.starts_with("--") && r.file.empty()) {
       r.file = a;
     } else {
@@ -171,7 +231,7 @@ class local_farm {
   ~local_farm() { stop(); }
 
   result<void> start(const config& cfg, const std::string& dsn, const fs::path& data,
-                     const fs::path& media, int nodes) {
+                     const fs::path& media, const render_args& args) {
     farm::coordinator_options co;
     auto port = free_loopback_port();
     if (!port) {
@@ -190,7 +250,9 @@ class local_farm {
     join_ = co.bind;
     media_ = media;
     data_ = data;
-    for (int i = 0; i < nodes; ++i) {
+    backend_ = args.backend;
+    threads_ = threads_per_node(args);
+    for (int i = 0; i < args.nodes; ++i) {
       if (auto r = spawn_node(i); !r) {
         return r;
       }
@@ -240,7 +302,9 @@ class local_farm {
                "--join",
                join_,
                "--backend",
-               "animatic",
+               backend_,
+               "--threads",
+               std::to_string(threads_),
                "--media-dir",
                media_.string(),
                "--node-dir",
@@ -265,6 +329,8 @@ class local_farm {
   std::string join_;
   fs::path media_;
   fs::path data_;
+  std::string backend_;
+  int threads_ = 1;
 };
 
 std::string format_eta(double seconds) {
@@ -284,6 +350,12 @@ class progress_printer {
 
   void show(const actors::job_view& v) {
     double elapsed = std::chrono::duration<double>(steady::now() - start_).count();
+    bool changed = v.shots_done != last_done_ || v.step != last_step_ || v.percent != last_percent_;
+    if (tty_ && !changed && elapsed - last_draw_ < 0.2) {
+      return;
+    }
+    last_draw_ = elapsed;
+    last_percent_ = v.percent;
     if (v.ms_done > 0 && first_done_ms_ < 0) {
       first_done_ms_ = v.ms_done;
       first_done_at_ = elapsed;
@@ -321,6 +393,8 @@ class progress_printer {
   std::int64_t first_done_ms_ = -1;
   double first_done_at_ = 0;
   int last_done_ = -1;
+  int last_percent_ = -1;
+  double last_draw_ = -1;
   std::string last_step_;
 };
 
@@ -413,8 +487,7 @@ int run_render(render_run& run, const std::string& script) {
                 static_cast<long long>(*granted), run.args.plan.c_str());
   }
   local_farm farm;
-  if (auto started =
-          farm.start(run.cfg, run.services.postgres_dsn(), run.data, media, run.args.nodes);
+  if (auto started = farm.start(run.cfg, run.services.postgres_dsn(), run.data, media, run.args);
       !started) {
     std::fprintf(stderr, "reelfarm render: %s\n", started.error().message().c_str());
     return exit_failure;
@@ -439,7 +512,9 @@ int run_render(render_run& run, const std::string& script) {
       }
     }
     farm.keep_nodes_alive();
-    std::this_thread::sleep_for(100ms);
+    // Short: the film is complete the moment the view says so, and the
+    // command should not sit on it (the bar redraws at most 5 times a second).
+    std::this_thread::sleep_for(20ms);
   }
   printer.end_line();
   double seconds = std::chrono::duration<double>(steady::now() - started_at).count();

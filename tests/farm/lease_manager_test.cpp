@@ -258,13 +258,132 @@ TEST_CASE("a node failing the same job 3 times is blocklisted for it", "[lease]"
     REQUIRE(f.manager.fail("bad", {o[0].offer.lease, o[0].offer.shot, "crash", false}));
   }
   CHECK(f.manager.probe().blocklisted == 1);
+  f.take<shot_outcome>();
+  f.add_node(farm_fixture::node("busy", 1, 0, {"zone-b"}));
+  auto hog = farm_fixture::shot("hog", "u3", plan_priority::priority, 0, "job-z");
+  hog.tags = {"zone-b"};  // only "busy" can take it
+  f.submit(hog);
+  f.step();
+  REQUIRE(f.accept_all().size() == 1);  // "busy" now has no free slot
   f.submit(farm_fixture::shot("other-job", "u2", plan_priority::standard, 0, "job-y"));
   f.submit(farm_fixture::shot("s-new", "u1", plan_priority::standard, 0, "job-x"));
   f.step();
   auto offers = f.take<offer_event>();
   REQUIRE(offers.size() == 1);
+  CHECK(offers[0].node_id == "bad");
   CHECK(offers[0].offer.job == "job-y");  // the bad node still serves other jobs
-  CHECK(f.manager.queued_shots() == 1);   // s-new waits for a node not blocklisted
+  CHECK(f.manager.queued_shots() == 1);   // s-new waits for "busy", not blocklisted
+  for (const auto& o : f.take<shot_outcome>()) {
+    CHECK(o.shot_id != "s-new");
+  }
+}
+
+TEST_CASE("a shot whose every live node is blocklisted for its job fails at once", "[lease]") {
+  farm_fixture f;
+  f.add_node(farm_fixture::node("a", 1));
+  f.add_node(farm_fixture::node("b", 1));
+  for (int i = 0; i < 5; ++i) {
+    f.submit(
+        farm_fixture::shot("s" + std::to_string(i), "u1", plan_priority::standard, 0, "doomed"));
+  }
+  f.submit(farm_fixture::shot("fine", "u2", plan_priority::standard, 0, "healthy"));
+  // Every render of job "doomed" fails, retryably: after 3 failures each
+  // node is blocklisted for it, and no shot reached its own limits (6
+  // attempts, 3 failing nodes: unreachable with 2 nodes), so without the
+  // rule the shots would wait for ever.
+  int failures = 0;
+  for (int round = 0; round < 10 && f.manager.probe().blocklisted < 2; ++round) {
+    f.step();
+    for (const auto& o : f.accept_all()) {
+      if (o.offer.job == "doomed") {
+        REQUIRE(f.manager.fail(o.node_id, {o.offer.lease, o.offer.shot, "exit status 1", true}));
+        ++failures;
+      } else {
+        REQUIRE(f.manager.complete(o.node_id, f.done(o)));
+      }
+    }
+  }
+  CHECK(failures == 6);  // 3 per node, then neither gets the job again
+  CHECK(f.manager.probe().blocklisted == 2);
+  f.step();  // no clock advance: the shots fail now, not after a timeout
+  std::map<std::string, shot_outcome> outcomes;
+  for (const auto& o : f.take<shot_outcome>()) {
+    outcomes[o.shot_id] = o;
+  }
+  REQUIRE(outcomes.size() == 6);
+  CHECK(f.manager.probe().shots_failed == 5);
+  CHECK(outcomes["fine"].status == shot_status::done);
+  for (int i = 0; i < 5; ++i) {
+    const auto& o = outcomes["s" + std::to_string(i)];
+    INFO(o.shot_id << ": " << o.reason);
+    CHECK(o.status == shot_status::failed);
+    CHECK(o.reason.find("blocklisted") != std::string::npos);
+    CHECK(o.reason.find("exit status 1") != std::string::npos);
+  }
+  CHECK(f.manager.queued_shots() == 0);
+  CHECK(f.take<offer_event>().empty());
+  // A later shot of the job fails on submit; other jobs are still served.
+  f.submit(farm_fixture::shot("late", "u1", plan_priority::standard, 0, "doomed"));
+  f.submit(farm_fixture::shot("fine-2", "u2", plan_priority::standard, 0, "healthy"));
+  f.step();
+  auto late = f.take<shot_outcome>();
+  REQUIRE(late.size() == 1);
+  CHECK(late[0].shot_id == "late");
+  CHECK(late[0].status == shot_status::failed);
+  auto offers = f.take<offer_event>();
+  REQUIRE(offers.size() == 1);
+  CHECK(offers[0].offer.shot == "fine-2");
+}
+
+TEST_CASE("losing or draining the last node not blocklisted fails the job's waiting shots",
+          "[lease][timing]") {
+  farm_fixture f;
+  f.add_node(farm_fixture::node("bad", 1));
+  f.add_node(farm_fixture::node("good", 1));
+  // "good" is busy with another job; "bad" fails job-x three times.
+  f.submit(farm_fixture::shot("hog", "u2", plan_priority::priority, 0, "job-y"));
+  f.step();
+  auto hog = f.accept_all();
+  REQUIRE(hog.size() == 1);
+  auto good = hog[0].node_id;
+  auto bad = good == "good" ? std::string("bad") : std::string("good");
+  for (int i = 0; i < 3; ++i) {
+    f.submit(
+        farm_fixture::shot("x" + std::to_string(i), "u1", plan_priority::standard, 0, "job-x"));
+    f.step();
+    auto o = f.accept_all();
+    REQUIRE(o.size() == 1);
+    REQUIRE(o[0].node_id == bad);
+    REQUIRE(f.manager.fail(bad, {o[0].offer.lease, o[0].offer.shot, "crash", false}));
+  }
+  f.submit(farm_fixture::shot("waiting", "u1", plan_priority::standard, 0, "job-x"));
+  f.step();
+  for (const auto& o : f.take<shot_outcome>()) {
+    CHECK(o.shot_id != "waiting");  // the busy node could still take it
+  }
+  CHECK(f.manager.queued_shots() == 1);
+
+  SECTION("drained") {
+    REQUIRE(f.manager.drain(good, true));
+  }
+  SECTION("lost") {
+    // Only "bad" keeps heartbeating; the busy node falls silent past the TTL.
+    for (int i = 0; i < 6; ++i) {
+      f.clock.advance(1s);
+      f.heartbeat(bad);
+      f.step();
+    }
+  }
+  f.step();
+  auto outcomes = f.take<shot_outcome>();
+  bool failed = false;
+  for (const auto& o : outcomes) {
+    if (o.shot_id == "waiting") {
+      failed = o.status == shot_status::failed && o.reason.find("blocklisted") != std::string::npos;
+    }
+  }
+  CHECK(failed);
+  CHECK(f.manager.queued_shots() <= 1);  // at most the lost node's re-queued "hog"
 }
 
 TEST_CASE("a shot failing on 3 different nodes fails; non-retryable fails at once", "[lease]") {
@@ -402,4 +521,48 @@ TEST_CASE("epochs continue above the allocator's floor after a restart", "[lease
   CHECK(m.complete("a", done_msg{42, "old-shot", "x", "sha256:" + std::string(64, 'a'), 1})
             .error()
             .is(farm_errc::stale_epoch));
+}
+
+TEST_CASE("a node that was only busy when it refused an offer is offered the shot again",
+          "[lease]") {
+  farm_fixture f;
+  f.add_node(farm_fixture::node("only", 1));
+  f.submit(farm_fixture::shot("s1"));
+  // The node reported its last result but had not freed the slot yet.
+  f.step();
+  auto first = f.take<offer_event>();
+  REQUIRE(first.size() == 1);
+  REQUIRE(f.manager.reject("only", {first[0].offer.lease, "s1", "no free slot"}));
+  f.step();
+  auto again = f.accept_all();
+  REQUIRE(again.size() == 1);  // not excluded: it is the only node
+  CHECK(again[0].node_id == "only");
+  CHECK(again[0].offer.lease != first[0].offer.lease);
+  REQUIRE(f.manager.complete("only", f.done(again[0])));
+  f.step();
+  auto done = f.take<shot_outcome>();
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].status == shot_status::done);
+
+  SECTION("a node that keeps refusing is excluded after 3 times") {
+    f.submit(farm_fixture::shot("s2"));
+    for (int i = 0; i < 3; ++i) {
+      f.step();
+      auto o = f.take<offer_event>();
+      REQUIRE(o.size() == 1);
+      REQUIRE(f.manager.reject("only", {o[0].offer.lease, "s2", "no free slot"}));
+    }
+    f.step();
+    CHECK(f.take<offer_event>().empty());
+    CHECK(f.manager.queued_shots() == 1);
+  }
+  SECTION("a refusal for good excludes the node at once") {
+    f.submit(farm_fixture::shot("s3"));
+    f.step();
+    auto o = f.take<offer_event>();
+    REQUIRE(o.size() == 1);
+    REQUIRE(f.manager.reject("only", {o[0].offer.lease, "s3", "backend not available"}));
+    f.step();
+    CHECK(f.take<offer_event>().empty());
+  }
 }

@@ -21,6 +21,17 @@ std::uint64_t max_gpu_memory(const node_spec& spec) {
   return m;
 }
 
+/// Refusals of an offer that say nothing about the shot, only about the
+/// node's state at that instant (docs/protocol.md lists the reasons).
+bool transient_rejection(const std::string& reason) {
+  return reason == "no free slot" || reason == "node is draining" || reason == "lease already held";
+}
+
+/// Passing refusals of one shot by one node before it is treated as a refusal
+/// for good: a node that keeps saying "no free slot" has fewer slots than it
+/// registered, and must not be offered the shot for ever.
+constexpr int transient_reject_limit = 3;
+
 error no_node(std::string_view id) {
   return error(farm_errc::unknown_node,
                "node " + std::string(id) + " is not registered; send register first");
@@ -149,6 +160,112 @@ shot_outcome outcome_of(const shot_entry& shot, shot_status status, std::string 
   return o;
 }
 
+bool is_blocklisted(const std::unordered_map<std::uint32_t, int>& job_failures, std::uint32_t idx) {
+  auto f = job_failures.find(idx);
+  return f != job_failures.end() && f->second >= lease_manager::job_blocklist_after;
+}
+
+/// Whether a queued shot can still be served: `open` when some live,
+/// undrained node that could take it (backend, GPU memory, tags, never
+/// rejected it; busy or not) is not blocklisted for its job; `blocked` when
+/// every such node is; `none` when there is no such node at all (nodes may
+/// still join, so the shot waits).
+enum class reach { none, blocked, open };
+
+reach reachability(const lease_manager::impl& s, const shot_entry& shot,
+                   const std::unordered_map<std::uint32_t, int>& job_failures) {
+  const auto& r = shot.request;
+  bool blocked = false;
+  for (std::uint32_t idx = 0; idx < s.nodes.size(); ++idx) {
+    const auto& n = s.nodes[idx];
+    if (n.removed || n.lost || n.draining || n.max_gpu_mb < r.gpu_memory_mb ||
+        std::find(n.spec.backends.begin(), n.spec.backends.end(), r.backend) ==
+            n.spec.backends.end() ||
+        !std::includes(n.sorted_tags.begin(), n.sorted_tags.end(), r.tags.begin(), r.tags.end()) ||
+        contains(shot.rejected_nodes, idx)) {
+      continue;
+    }
+    if (!is_blocklisted(job_failures, idx)) {
+      return reach::open;
+    }
+    blocked = true;
+  }
+  return blocked ? reach::blocked : reach::none;
+}
+
+/// How many live-or-not, not removed nodes are blocklisted for a job.
+int blocklisted_nodes(const lease_manager::impl& s,
+                      const std::unordered_map<std::uint32_t, int>& job_failures) {
+  int n = 0;
+  for (const auto& [idx, count] : job_failures) {
+    n += count >= lease_manager::job_blocklist_after && !s.nodes[idx].removed ? 1 : 0;
+  }
+  return n;
+}
+
+/// Fails the queued shots that no node may serve any more because every live,
+/// undrained node that could take them is blocklisted for their job: waiting
+/// would only end in the submitter's timeout. `job` empty: every job with a
+/// blocklisted node; `only`: just that shot. Runs on the rare events that can
+/// strand a shot (a blocklisting, a node lost, drained or removed, a submit)
+/// and only looks at jobs with a blocklisted node, in one pass over the
+/// shots, so it stays off the grant path.
+void fail_stranded_shots(lease_manager::impl& s, farm_probe& probe, const std::string& job,
+                         const std::string& last_failure, const std::string* only = nullptr) {
+  std::unordered_map<std::string, int> jobs;  // job -> its blocklisted nodes
+  auto consider = [&](const std::string& id, const std::unordered_map<std::uint32_t, int>& f) {
+    if (int n = blocklisted_nodes(s, f); n > 0) {
+      jobs.emplace(id, n);
+    }
+  };
+  if (!job.empty()) {  // the common case (a submit, a failure): one lookup
+    if (auto it = s.job_failures.find(job); it != s.job_failures.end()) {
+      consider(it->first, it->second);
+    }
+  } else {
+    for (const auto& [id, failures] : s.job_failures) {
+      consider(id, failures);
+    }
+  }
+  if (jobs.empty()) {
+    return;
+  }
+  std::vector<std::string> stranded;
+  auto check = [&](const shot_entry& shot) {
+    if (shot.state != shot_state::queued || shot.cancel_requested ||
+        !jobs.contains(shot.request.job_id)) {
+      return;
+    }
+    if (reachability(s, shot, s.job_failures.at(shot.request.job_id)) == reach::blocked) {
+      stranded.push_back(shot.request.shot_id);
+    }
+  };
+  if (only != nullptr) {
+    if (auto it = s.shots.find(*only); it != s.shots.end()) {
+      check(it->second);
+    }
+  } else {
+    for (const auto& [id, shot] : s.shots) {
+      check(shot);
+    }
+  }
+  std::sort(stranded.begin(), stranded.end());  // deterministic event order
+  for (const auto& id : stranded) {
+    auto& shot = s.shots.at(id);
+    const auto& shot_job = shot.request.job_id;
+    int blocklisted = jobs.at(shot_job);
+    --s.queued;  // its queue entry is dropped lazily by serve_user
+    ++probe.shots_failed;
+    log::warn("farm", "shot failed: every node that could take it is blocklisted for its job",
+              {{"shot", id}, {"job", shot_job}, {"blocklisted_nodes", blocklisted}});
+    finish_shot(s, outcome_of(shot, shot_status::failed,
+                              "every node that could render it (" + std::to_string(blocklisted) +
+                                  " blocklisted) failed job " + shot_job + " " +
+                                  std::to_string(lease_manager::job_blocklist_after) +
+                                  " times or more; last failure: " + last_failure));
+  }
+}
+
 }  // namespace
 
 result<void> lease_manager::submit(shot_request shot) {
@@ -164,6 +281,10 @@ result<void> lease_manager::submit(shot_request shot) {
   entry.request = std::move(shot);
   auto [it, inserted] = impl_->shots.emplace(entry.request.shot_id, std::move(entry));
   enqueue(*impl_, it->second, false);
+  // A shot of a job that has worn out every node it could run on fails now.
+  auto id = it->first;
+  fail_stranded_shots(*impl_, probe_, it->second.request.job_id,
+                      "earlier shots of the job failed on them", &id);
   return ok();
 }
 
@@ -337,6 +458,9 @@ result<void> lease_manager::drain(std::string_view node_id, bool drain) {
     refresh(s, found->second);
     s.events.emplace_back(drain_event{n.spec.id, drain});
     s.events.emplace_back(node_changed_event{n.spec.id});
+    if (drain) {
+      fail_stranded_shots(s, probe_, "", "the last other node was drained");
+    }
   }
   return ok();
 }
@@ -356,6 +480,7 @@ result<void> lease_manager::remove_node(std::string_view node_id) {
   refresh(s, idx);
   s.node_ids.erase(found);
   s.events.emplace_back(node_changed_event{std::string(node_id)});
+  fail_stranded_shots(s, probe_, "", "the last other node was removed");
   return ok();
 }
 
@@ -377,6 +502,7 @@ void lose_node(lease_manager::impl& s, farm_probe& probe, std::uint32_t idx, tim
   for (auto epoch : held) {
     expire_lease(s, probe, epoch, "node " + n.spec.id + " lost (no heartbeat within the TTL)");
   }
+  fail_stranded_shots(s, probe, "", "the last other node was lost");
 }
 
 void check_nodes(lease_manager::impl& s, farm_probe& probe, time_point now,
@@ -564,7 +690,20 @@ result<void> lease_manager::reject(std::string_view node_id, const lease_reject_
   ++probe_.leases_rejected;
   end_lease(s, m.lease, "rejected", m.reason);
   if (auto it = s.shots.find(m.shot); it != s.shots.end()) {
-    it->second.rejected_nodes.push_back(node_idx);
+    auto& shot = it->second;
+    // A node that cannot take the shot (no such backend) never gets it again.
+    // One that was merely busy (it had reported a result but not yet freed
+    // the slot) may: excluding it would strand the shot for good when it is
+    // the only node. Repeated passing refusals exclude it too.
+    bool exclude = true;
+    if (transient_rejection(m.reason)) {
+      shot.transient_rejections.push_back(node_idx);
+      exclude = std::count(shot.transient_rejections.begin(), shot.transient_rejections.end(),
+                           node_idx) >= transient_reject_limit;
+    }
+    if (exclude) {
+      shot.rejected_nodes.push_back(node_idx);
+    }
   }
   requeue_or_finish(s, probe_, m.shot, "rejected: " + m.reason, false);
   return ok();
@@ -644,7 +783,8 @@ result<void> lease_manager::fail(std::string_view node_id, const failed_msg& m) 
     return ok();
   }
   ++probe_.leases_failed;
-  count_job_failure(s, probe_, shot.request.job_id, node_idx);
+  auto job = shot.request.job_id;
+  count_job_failure(s, probe_, job, node_idx);
   if (!contains(shot.failed_nodes, node_idx)) {
     shot.failed_nodes.push_back(node_idx);
   }
@@ -652,9 +792,12 @@ result<void> lease_manager::fail(std::string_view node_id, const failed_msg& m) 
   if (!m.retryable) {
     ++probe_.shots_failed;
     finish_shot(s, outcome_of(shot, shot_status::failed, "not retryable: " + m.reason));
+    fail_stranded_shots(s, probe_, job, m.reason);
     return ok();
   }
   requeue_or_finish(s, probe_, m.shot, m.reason);
+  // This failure may have blocklisted the job's last usable node.
+  fail_stranded_shots(s, probe_, job, m.reason);
   return ok();
 }
 
@@ -860,12 +1003,16 @@ std::size_t lease_manager::schedule_tier(int tier_index, std::size_t max_grants)
     }
     bool granted = serve_user(q->second);
     grants += granted ? 1 : 0;
-    misses = granted ? 0 : misses + 1;
     if (q->second.empty()) {
+      // The user leaves the ring. Not a miss: counting it would end the pass
+      // before the users still in the (now shorter) ring had their turn,
+      // e.g. after a user's queued shots were all cancelled or failed.
       tier.shots_by_user.erase(q);
-    } else {
-      tier.ring.push_back(std::move(user));
+      misses = granted ? 0 : misses;
+      continue;
     }
+    misses = granted ? 0 : misses + 1;
+    tier.ring.push_back(std::move(user));
   }
   return grants;
 }

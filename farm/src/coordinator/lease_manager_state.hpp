@@ -52,6 +52,10 @@ struct shot_entry {
   bool cancel_requested = false;
   std::vector<std::uint32_t> failed_nodes;    ///< avoided while others fit
   std::vector<std::uint32_t> rejected_nodes;  ///< never offered again
+  /// Nodes that turned it down for a passing reason ("no free slot": the
+  /// node had not freed its last slot yet); one is excluded only after
+  /// lease_manager.cpp's transient_reject_limit of these.
+  std::vector<std::uint32_t> transient_rejections;
 };
 
 enum class lease_state { offered, running, cancelling };

@@ -1,8 +1,15 @@
 // The animatic backend: a lease's spec is a media shot_spec plus where the
 // segment goes in the shared media folder. Rendering happens in-process with
-// media::shot_renderer (one renderer per lease: it is not thread-safe).
+// media::shot_renderer. A renderer is not thread-safe, so each running lease
+// takes one from a small pool and gives it back when done: loading the fonts
+// once per node instead of once per shot.
 #include "reelfarm/farm/node/animatic_backend.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +25,31 @@ namespace reelfarm::farm {
 namespace {
 
 using json = nlohmann::json;
+
+std::atomic<int> process_threads{0};
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+// CPU time of this process and its reaped children (espeak-ng), in ms.
+double cpu_ms() {
+  double total = 0;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    if (getrusage(who, &u) == 0) {
+      total += static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000.0 +
+               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000.0;
+    }
+  }
+  return total;
+}
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 struct lease_spec {
   media::shot_spec shot;
@@ -76,20 +108,37 @@ result<void> write_file(const std::filesystem::path& file, const std::string& te
 
 }  // namespace
 
-std::string segment_to_json(const media::segment_info& s) {
+void set_default_animatic_threads(int threads) {
+  process_threads = std::max(0, threads);
+}
+
+int default_animatic_threads() {
+  return process_threads.load();
+}
+
+std::string segment_to_json(const media::segment_info& s, const segment_timing* timing) {
   json cues = json::array();
   for (const auto& c : s.cues) {
     cues.push_back(
         {{"start_s", c.start_s}, {"end_s", c.end_s}, {"speaker", c.speaker}, {"text", c.text}});
   }
-  return json{{"shot", s.shot_id},
-              {"frames", s.frames},
-              {"fps", s.fps},
-              {"duration_s", s.duration_s},
-              {"audio_samples", s.audio_samples},
-              {"cues", cues},
-              {"warnings", s.warnings}}
-      .dump();
+  json doc{{"shot", s.shot_id},
+           {"frames", s.frames},
+           {"fps", s.fps},
+           {"duration_s", s.duration_s},
+           {"audio_samples", s.audio_samples},
+           {"cues", cues},
+           {"warnings", s.warnings}};
+  if (timing != nullptr) {
+    doc["timing"] = {{"render_ms", timing->render_ms},
+                     {"cpu_ms", timing->cpu_ms},
+                     {"lease_ms", timing->lease_ms},
+                     {"started_at_ms", timing->started_at_ms},
+                     {"finished_at_ms", timing->finished_at_ms},
+                     {"encoder_threads", timing->encoder_threads},
+                     {"node_pid", timing->node_pid}};
+  }
+  return doc.dump();
 }
 
 result<media::segment_info> segment_from_json(const std::string& text,
@@ -114,8 +163,36 @@ result<media::segment_info> segment_from_json(const std::string& text,
   }
 }
 
-animatic_backend::animatic_backend(std::filesystem::path media_dir)
-    : media_dir_(std::move(media_dir)) {}
+animatic_backend::animatic_backend(std::filesystem::path media_dir, int encoder_threads)
+    : media_dir_(std::move(media_dir)), encoder_threads_(encoder_threads) {}
+
+animatic_backend::~animatic_backend() = default;
+
+result<std::unique_ptr<media::shot_renderer>> animatic_backend::take_renderer() {
+  {
+    std::lock_guard lock(idle_mutex_);
+    if (!idle_.empty()) {
+      auto r = std::move(idle_.back());
+      idle_.pop_back();
+      return r;
+    }
+  }
+  media::render_options options;
+  int threads = encoder_threads_ > 0 ? encoder_threads_ : default_animatic_threads();
+  if (threads > 0) {
+    options.encoding.threads = threads;
+  }
+  auto renderer = media::shot_renderer::create(std::move(options));
+  if (!renderer) {
+    return error(farm_errc::backend, renderer.error().message());
+  }
+  return std::make_unique<media::shot_renderer>(std::move(renderer).value());
+}
+
+void animatic_backend::give_back(std::unique_ptr<media::shot_renderer> renderer) {
+  std::lock_guard lock(idle_mutex_);
+  idle_.push_back(std::move(renderer));
+}
 
 result<void> animatic_backend::prepare(const render_job& job) {
   auto spec = parse_lease_spec(job.offer.spec);
@@ -131,31 +208,45 @@ result<render_output> animatic_backend::run(const render_job& job, const progres
   if (!spec) {
     return spec.error();
   }
+  auto lease_start = std::chrono::steady_clock::now();
   progress(0, "loading fonts");
-  auto renderer = media::shot_renderer::create({});
+  auto renderer = take_renderer();
   if (!renderer) {
-    return error(farm_errc::backend, renderer.error().message());
+    return renderer.error();
   }
   if (cancel) {
+    give_back(std::move(renderer).value());
     return error(farm_errc::backend, "cancelled");
   }
   progress(5, "rendering");
   auto file = media_dir_ / spec->output;
-  auto segment = renderer->render(spec->shot, file);
+  segment_timing timing;
+  timing.started_at_ms = unix_ms();
+  auto render_start = std::chrono::steady_clock::now();
+  auto cpu_start = cpu_ms();
+  auto segment = (*renderer)->render(spec->shot, file);
+  timing.render_ms = ms_since(render_start);
+  timing.cpu_ms = cpu_ms() - cpu_start;
+  timing.finished_at_ms = unix_ms();
+  give_back(std::move(renderer).value());
   if (!segment) {
     bool bad_input = segment.error().is(media_errc::invalid_spec);
     return error(bad_input ? farm_errc::invalid_argument : farm_errc::backend,
                  segment.error().message());
   }
   progress(95, "checksum");
-  auto sidecar = file;
-  sidecar += ".json";
-  if (auto w = write_file(sidecar, segment_to_json(*segment)); !w) {
-    return w.error();
-  }
   auto sum = media::sha256_file(file);
   if (!sum) {
     return error(farm_errc::backend, sum.error().message());
+  }
+  int threads = encoder_threads_ > 0 ? encoder_threads_ : default_animatic_threads();
+  timing.encoder_threads = threads > 0 ? threads : media::encode_settings{}.threads;
+  timing.node_pid = static_cast<long>(::getpid());
+  timing.lease_ms = ms_since(lease_start);  // all but writing the sidecar itself
+  auto sidecar = file;
+  sidecar += ".json";
+  if (auto w = write_file(sidecar, segment_to_json(*segment, &timing)); !w) {
+    return w.error();
   }
   progress(100, "done");
   return render_output{spec->output.string(), "sha256:" + *sum,

@@ -3,6 +3,8 @@
 // Workers hand their frames to the loop through a mutex-guarded outbox.
 #include "reelfarm/farm/node/node_agent.hpp"
 
+#include <sys/eventfd.h>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -62,6 +64,13 @@ class node_agent {
       : options_(o), id_(std::move(id)), gpus_(std::move(gpus)), backends_(std::move(backends)) {
     slots_ = o.slots > 0 ? o.slots : std::max<int>(1, static_cast<int>(gpus_.size()));
   }
+  ~node_agent() {
+    if (wake_fd_ >= 0) {
+      ::close(wake_fd_);
+    }
+  }
+  node_agent(const node_agent&) = delete;
+  node_agent& operator=(const node_agent&) = delete;
 
   int run(const std::function<bool()>& stop);
 
@@ -101,6 +110,10 @@ class node_agent {
   std::map<std::uint64_t, std::unique_ptr<running_lease>> leases_;
   std::mutex outbox_mutex_;
   std::vector<message> outbox_;
+  // Render threads wake the agent loop when they post a frame, so a result
+  // leaves at once instead of at the loop's next 50 ms poll (that wait was
+  // most of the farm's per-shot overhead).
+  int wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 };
 
 void node_agent::connect() {
@@ -147,8 +160,14 @@ render_backend* node_agent::backend_named(const std::string& name) {
 }
 
 void node_agent::post(message body) {
-  std::lock_guard lock(outbox_mutex_);
-  outbox_.push_back(std::move(body));
+  {
+    std::lock_guard lock(outbox_mutex_);
+    outbox_.push_back(std::move(body));
+  }
+  if (wake_fd_ >= 0) {
+    std::uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
 }
 
 void node_agent::work(std::uint64_t lease, lease_offer_msg offer, render_backend* backend) {
@@ -158,6 +177,9 @@ void node_agent::work(std::uint64_t lease, lease_offer_msg offer, render_backend
     post(progress_msg{lease, offer.shot, percent, step});
   };
   auto out = backend->run(job, progress, run.cancel);
+  // Finished before the result is posted: when the result reaches the
+  // coordinator and it offers the next shot, the slot is free here already.
+  run.finished = true;
   if (run.cancel) {
     post(cancel_confirmed_msg{lease, offer.shot});
   } else if (out) {
@@ -166,7 +188,6 @@ void node_agent::work(std::uint64_t lease, lease_offer_msg offer, render_backend
     bool retryable = !out.error().is(farm_errc::invalid_argument);
     post(failed_msg{lease, offer.shot, out.error().message(), retryable});
   }
-  run.finished = true;
 }
 
 void node_agent::start_lease(const lease_offer_msg& offer, render_backend& backend) {
@@ -312,8 +333,13 @@ int node_agent::run(const std::function<bool()>& stop) {
     flush_outbox();
     reap_finished();
     heartbeat_if_due();
-    zmq::pollitem_t item{dealer_->handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(50));
+    zmq::pollitem_t items[] = {{dealer_->handle(), 0, ZMQ_POLLIN, 0},
+                               {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+    zmq::poll(items, wake_fd_ >= 0 ? 2 : 1, std::chrono::milliseconds(50));
+    if ((items[1].revents & ZMQ_POLLIN) != 0) {
+      std::uint64_t count = 0;
+      (void)!::read(wake_fd_, &count, sizeof count);
+    }
     zmq::message_t msg;
     while (dealer_->recv(msg, zmq::recv_flags::dontwait)) {
       auto f = decode_frame(msg.to_string_view());

@@ -30,6 +30,8 @@ packages=(
   fonts-dejavu-core espeak-ng libfreetype-dev
   # tests and benchmarks
   catch2 libbenchmark-dev clang wrk
+  # promtool and a real Prometheus for the observability tests (tests/dashboards)
+  prometheus
   # the local Salesforce server the CRM tests start (standard library only)
   python3
 )

@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "reelfarm/common/log.hpp"
+#include "reelfarm/common/metrics.hpp"
 #include "reelfarm/common/signals.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
 #include "reelfarm/store/store_services.hpp"
@@ -13,8 +14,11 @@ namespace {
 void print_usage(std::FILE* out) {
   std::fputs(
       "usage: reelfarm coordinator [--bind tcp://HOST:PORT] [--heartbeat 1s] [--ttl 5s]\n"
+      "                            [--metrics-port [HOST:]PORT]\n"
       "  Runs the farm coordinator (lease manager) on a ZeroMQ ROUTER socket, with\n"
-      "  PostgreSQL (embedded unless postgres.dsn is set) for nodes, leases and epochs.\n",
+      "  PostgreSQL (embedded unless postgres.dsn is set) for nodes, leases and epochs.\n"
+      "  --metrics-port serves Prometheus metrics at http://HOST:PORT/metrics\n"
+      "  (HOST defaults to 0.0.0.0; absent or 0: no metrics listener).\n",
       out);
 }
 
@@ -31,10 +35,13 @@ int cmd_coordinator(const std::vector<std::string>& args, const global_options& 
   co.bind = cfg->farm.bind;
   co.timing.heartbeat = cfg->farm.heartbeat;
   co.timing.ttl = cfg->farm.lease_ttl;
+  std::string metrics_at;
   for (std::size_t i = 0; i < args.size(); ++i) {
     bool has_value = i + 1 < args.size();
     if (args[i] == "--bind" && has_value) {
       co.bind = args[++i];
+    } else if (args[i] == "--metrics-port" && has_value) {
+      metrics_at = args[++i];
     } else if ((args[i] == "--heartbeat" || args[i] == "--ttl") && has_value) {
       auto d = parse_duration(args[i + 1]);
       if (!d) {
@@ -56,6 +63,12 @@ int cmd_coordinator(const std::vector<std::string>& args, const global_options& 
                  format_duration(co.timing.heartbeat).c_str());
     return exit_usage;
   }
+  auto metrics_endpoint = metrics::serve_flag(metrics_at);
+  if (!metrics_endpoint) {
+    std::fprintf(stderr, "reelfarm coordinator: %s\n", metrics_endpoint.error().message().c_str());
+    return exit_usage;
+  }
+  metrics::register_build_info(REELFARM_VERSION);
   signals::install_stop_handlers();
   auto services = store_services::open(*cfg);
   if (!services) {

@@ -3,6 +3,7 @@
 #include <pqxx/notification>
 
 #include "reelfarm/common/log.hpp"
+#include "reelfarm/crm_sync/crm_metrics.hpp"
 #include "reelfarm/crm_sync/errc.hpp"
 #include "reelfarm/crm_sync/outbox_drainer.hpp"
 #include "reelfarm/store/postgres.hpp"
@@ -87,6 +88,7 @@ void crm_sync_runner::record(const drain_report& report) {
 }
 
 void crm_sync_runner::run() {
+  crm_metrics::declare();
   salesforce_client client(options_);
   backoff_policy backoff(options_.backoff_base, options_.backoff_cap);
   int failures_in_a_row = 0;
@@ -109,6 +111,10 @@ void crm_sync_runner::run() {
           throw std::runtime_error(report.error().full_text());
         }
         record(*report);
+        crm_metrics::pass(
+            report->stopped_by ? "stopped" : "ok", static_cast<long>(report->records_done),
+            static_cast<long>(report->dead_lettered), static_cast<long>(report->rescheduled));
+        crm_metrics::refresh_outbox(**work);
         {
           std::lock_guard lock(mutex_);
           status_.api_limit = client.limit_info();
@@ -149,6 +155,7 @@ void crm_sync_runner::run() {
         ++status_.failures;
         status_.last_error = e.what();
       }
+      crm_metrics::pass("failed", 0, 0, 0);
       log::warn(component, "sync loop failed; reconnecting", {{"error", e.what()}});
       pause(backoff.delay(failures_in_a_row++));
     }

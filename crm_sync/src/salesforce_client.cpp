@@ -1,4 +1,5 @@
 #include "reelfarm/crm_sync/salesforce_client.hpp"
+#include "reelfarm/crm_sync/crm_metrics.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -111,6 +112,7 @@ result<void> salesforce_client::authenticate() {
        options_.login_url + "/services/oauth2/token",
        {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"},
        *body});
+  crm_metrics::salesforce_call("/services/oauth2/token", response ? response->status : 0);
   if (!response) {
     return std::move(response).error();
   }
@@ -158,9 +160,11 @@ result<http_response> salesforce_client::send_once(const std::string& method,
                                  {"Authorization: Bearer " + access_token_,
                                   "Content-Type: " + content_type, "Accept: application/json"},
                                  body});
+  crm_metrics::salesforce_call(path, response ? response->status : 0);
   if (response) {
     if (auto info = parse_limit_info(response->header("sforce-limit-info"))) {
       limit_ = info;
+      crm_metrics::api_usage(*info);
     }
   }
   return response;

@@ -1,4 +1,5 @@
 #include "reelfarm/store/credit_ledger.hpp"
+#include "reelfarm/store/ledger_metrics.hpp"
 
 #include <pqxx/pqxx>
 
@@ -87,11 +88,23 @@ std::int64_t days_since_epoch(std::chrono::sys_days d) {
   return d.time_since_epoch().count();
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The plan a movement is counted under (metrics label); one indexed read.
+std::string plan_of(pqxx::transaction_base& tx, const std::string& user_id) {
+  auto r = tx.exec_params("SELECT plan FROM users WHERE id = $1::uuid", user_id);
+  return r.empty() ? std::string() : r[0][0].as<std::string>();
+}
+
 }  // namespace
 
 credit_ledger::credit_ledger(pg_pool& pool, plan_catalog plans, balance_cache* cache,
                              ledger_retry retry)
-    : pool_(pool), plans_(std::move(plans)), cache_(cache), retry_(retry) {}
+    : pool_(pool), plans_(std::move(plans)), cache_(cache), retry_(retry) {
+  ledger_metrics::declare_plans(plans_);
+}
 
 error credit_ledger::ledger_error_from(const std::exception& e) {
   if (dynamic_cast<const std::invalid_argument*>(&e) != nullptr) {
@@ -136,6 +149,7 @@ error credit_ledger::ledger_error_from(const std::exception& e) {
 template <class T>
 result<T> credit_ledger::run(const char* what, const std::function<T(pqxx::connection&)>& body) {
   auto backoff = retry_.first_backoff;
+  const auto started = std::chrono::steady_clock::now();
   for (int attempt = 1;; ++attempt) {
     std::optional<error> failure;
     bool again = false;
@@ -145,7 +159,9 @@ result<T> credit_ledger::run(const char* what, const std::function<T(pqxx::conne
       again = true;  // the server may be restarting
     } else {
       try {
-        return body(**conn);
+        auto value = body(**conn);
+        ledger_metrics::observe_operation(what, seconds_since(started), true);
+        return value;
       } catch (const std::exception& e) {
         again = retryable(e);
         if (connection_suspect(e)) {
@@ -159,6 +175,7 @@ result<T> credit_ledger::run(const char* what, const std::function<T(pqxx::conne
         log::warn("ledger", "giving up after retries",
                   {{"operation", what}, {"attempts", attempt}, {"error", failure->message()}});
       }
+      ledger_metrics::observe_operation(what, seconds_since(started), false);
       return *failure;
     }
     log::debug("ledger", "retrying with the same key",
@@ -170,6 +187,7 @@ result<T> credit_ledger::run(const char* what, const std::function<T(pqxx::conne
 
 result<ledger_entry> credit_ledger::post(const char* what, const std::string& sql_call,
                                          const std::vector<std::string>& params) {
+  std::string plan;
   auto done = run<ledger_entry>(what, [&](pqxx::connection& conn) {
     // One statement in autocommit: the function is atomic and needs a
     // single round trip.
@@ -187,10 +205,15 @@ result<ledger_entry> credit_ledger::post(const char* what, const std::string& sq
         r = tx.exec_params(select_from(sql_call), params[0], params[1], params[2], params[3],
                            params[4], params[5]);
     }
-    return entry_from(r.at(0));
+    auto entry = entry_from(r.at(0));
+    if (!entry.replayed) {
+      plan = plan_of(tx, entry.user_id);
+    }
+    return entry;
   });
   if (done) {
     refresh_cache(*done);
+    ledger_metrics::count_movement(*done, plan);
   }
   return done;
 }
@@ -261,16 +284,27 @@ ledger_entry credit_ledger::charge_in(pqxx::transaction_base& tx, const std::str
                                       const std::string& description, const std::string& key) {
   validate_amount(amount);
   validate_key(key);
-  return entry_from(tx.exec_params1(select_from("credit_charge($1::uuid, $2, $3::bigint, $4, $5)"),
-                                    user_id, job_id, amount, description, key));
+  const auto started = std::chrono::steady_clock::now();
+  auto entry =
+      entry_from(tx.exec_params1(select_from("credit_charge($1::uuid, $2, $3::bigint, $4, $5)"),
+                                 user_id, job_id, amount, description, key));
+  // Counted when the statement succeeds; the caller's transaction commits
+  // right after (job_repository), so a rollback here is a rare miscount.
+  ledger_metrics::observe_operation("charge_in", seconds_since(started), true);
+  ledger_metrics::count_movement(entry, entry.replayed ? "" : plan_of(tx, user_id));
+  return entry;
 }
 
 ledger_entry credit_ledger::refund_in(pqxx::transaction_base& tx, const std::string& user_id,
                                       const std::string& job_id, const std::string& description,
                                       const std::string& key) {
   validate_key(key);
-  return entry_from(tx.exec_params1(select_from("credit_refund($1::uuid, $2, $3, $4)"), user_id,
-                                    job_id, description, key));
+  const auto started = std::chrono::steady_clock::now();
+  auto entry = entry_from(tx.exec_params1(select_from("credit_refund($1::uuid, $2, $3, $4)"),
+                                          user_id, job_id, description, key));
+  ledger_metrics::observe_operation("refund_in", seconds_since(started), true);
+  ledger_metrics::count_movement(entry, entry.replayed ? "" : plan_of(tx, user_id));
+  return entry;
 }
 
 result<cancel_outcome> credit_ledger::cancel(const std::string& user_id,
@@ -305,6 +339,7 @@ result<job_charge_state> credit_ledger::charge_state(const std::string& job_id) 
 
 result<std::optional<ledger_entry>> credit_ledger::reset_if_due(const std::string& user_id,
                                                                 std::chrono::sys_days today) {
+  std::string counted_plan;
   auto done = run<std::optional<ledger_entry>>("reset", [&](pqxx::connection& conn) {
     pqxx::work tx(conn);
     auto plan_name = tx.exec_params1("SELECT plan FROM credit_lock_user($1::uuid)", user_id)[0]
@@ -320,10 +355,12 @@ result<std::optional<ledger_entry>> credit_ledger::reset_if_due(const std::strin
         user_id, days_since_epoch(today), p->monthly_credits.value_or(0),
         "monthly credits of the " + p->display_name + " plan");
     tx.commit();
+    counted_plan = plan_name;
     return r[0].is_null() ? std::nullopt : std::optional<ledger_entry>(entry_from(r));
   });
   if (done && done->has_value()) {
     refresh_cache(**done);
+    ledger_metrics::count_movement(**done, counted_plan);
   }
   return done;
 }
@@ -401,6 +438,7 @@ result<plan_change> credit_ledger::change_plan(const std::string& user_id,
   });
   if (done && done->grant) {
     refresh_cache(*done->grant);
+    ledger_metrics::count_movement(*done->grant, done->to);
   }
   return done;
 }

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "reelfarm/store/errc.hpp"
+#include "reelfarm/store/ledger_metrics.hpp"
 
 namespace reelfarm {
 namespace {
@@ -64,8 +65,10 @@ result<ledger_audit> audit_ledger(pqxx::connection& conn) {
       }
     }
     tx.commit();
+    ledger_metrics::audit_finished(static_cast<long>(out.problems.size()));
     return out;
   } catch (const std::exception& e) {
+    ledger_metrics::audit_finished(-1);
     return error(store_errc::query, std::string("the ledger audit failed: ") + e.what());
   }
 }

@@ -11,6 +11,7 @@
 #include "reelfarm/farm/errc.hpp"
 #include "reelfarm/farm/protocol/codec.hpp"
 #include "src/coordinator/admin_json.hpp"
+#include "src/coordinator/coordinator_metrics.hpp"
 
 namespace reelfarm::farm {
 
@@ -28,6 +29,7 @@ struct coordinator::impl {
   std::vector<std::function<void(lease_manager&)>> inbox;
   std::vector<shot_outcome> outcomes;
   farm_probe probe_copy;
+  coordinator_metrics metrics;  ///< loop thread only
 
   void send(const std::string& identity, const frame& f);
   void send_error(const std::string& identity, const std::string& node, const error& e,
@@ -234,6 +236,7 @@ void coordinator::impl::persist(const farm_event& e) {
 void coordinator::impl::flush_events() {
   for (auto& e : manager->take_events()) {
     persist(e);
+    metrics.on_event(e);
     if (auto* o = std::get_if<offer_event>(&e)) {
       send(o->node_id, frame{o->node_id, o->offer});
     } else if (auto* c = std::get_if<cancel_event>(&e)) {
@@ -262,6 +265,7 @@ void coordinator::impl::turn() {
   manager->tick();
   manager->schedule();
   flush_events();
+  metrics.refresh(*manager);
   std::lock_guard lock(mutex);
   probe_copy = manager->probe();
 }
@@ -313,10 +317,13 @@ void coordinator::post(std::function<void(lease_manager&)> fn) {
 }
 
 void coordinator::submit(shot_request shot) {
-  post([shot = std::move(shot)](lease_manager& m) mutable {
+  post([shot = std::move(shot), state = impl_.get(),
+        at = std::chrono::steady_clock::now()](lease_manager& m) mutable {
     auto id = shot.shot_id;
     if (auto r = m.submit(std::move(shot)); !r) {
       log::warn("farm", "shot refused", {{"shot", id}, {"error", r.error().full_text()}});
+    } else {
+      state->metrics.shot_queued(id, at);
     }
   });
 }

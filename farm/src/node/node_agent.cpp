@@ -21,6 +21,7 @@
 #include "reelfarm/farm/node/animatic_backend.hpp"
 #include "reelfarm/farm/node/exec_backend.hpp"
 #include "reelfarm/farm/node/node_host.hpp"
+#include "reelfarm/farm/node/node_metrics.hpp"
 #include "reelfarm/farm/protocol/codec.hpp"
 
 namespace reelfarm::farm {
@@ -63,6 +64,7 @@ class node_agent {
              std::vector<std::unique_ptr<render_backend>> backends)
       : options_(o), id_(std::move(id)), gpus_(std::move(gpus)), backends_(std::move(backends)) {
     slots_ = o.slots > 0 ? o.slots : std::max<int>(1, static_cast<int>(gpus_.size()));
+    metrics_ = std::make_unique<node_metrics>(id_, slots_, o.gpus != "none");
   }
   ~node_agent() {
     if (wake_fd_ >= 0) {
@@ -110,6 +112,7 @@ class node_agent {
   std::map<std::uint64_t, std::unique_ptr<running_lease>> leases_;
   std::mutex outbox_mutex_;
   std::vector<message> outbox_;
+  std::unique_ptr<node_metrics> metrics_;  ///< thread-safe; workers report to it
   // Render threads wake the agent loop when they post a frame, so a result
   // leaves at once instead of at the loop's next 50 ms poll (that wait was
   // most of the farm's per-shot overhead).
@@ -176,7 +179,14 @@ void node_agent::work(std::uint64_t lease, lease_offer_msg offer, render_backend
   auto progress = [&](int percent, const std::string& step) {
     post(progress_msg{lease, offer.shot, percent, step});
   };
+  auto started = clock_type::now();
   auto out = backend->run(job, progress, run.cancel);
+  double seconds = std::chrono::duration<double>(clock_type::now() - started).count();
+  metrics_->lease_finished(offer.backend,
+                           run.cancel ? "cancelled"
+                           : out      ? "done"
+                                      : "failed",
+                           seconds);
   // Finished before the result is posted: when the result reaches the
   // coordinator and it offers the next shot, the slot is free here already.
   run.finished = true;
@@ -236,6 +246,7 @@ void node_agent::on_frame(const frame& f) {
   last_heard_ = clock_type::now();
   if (const auto* r = std::get_if<registered_msg>(&f.body)) {
     registered_ = true;
+    metrics_->set_connected(true);
     heartbeat_ = std::chrono::milliseconds(r->heartbeat_ms);
     ttl_ = std::chrono::milliseconds(r->ttl_ms);
     log::info("node", "registered", {{"node", id_}, {"coordinator", options_.join}});
@@ -293,6 +304,7 @@ void node_agent::heartbeat_if_due() {
     // The coordinator is silent past the TTL: it may have restarted.
     log::warn("node", "coordinator silent; registering again");
     registered_ = false;
+    metrics_->set_connected(false);
     last_heard_ = now;
     return;
   }
@@ -332,6 +344,7 @@ int node_agent::run(const std::function<bool()>& stop) {
     // Results first, so a finished render is reported before anything else.
     flush_outbox();
     reap_finished();
+    metrics_->set_slots_used(static_cast<int>(leases_.size()));
     heartbeat_if_due();
     zmq::pollitem_t items[] = {{dealer_->handle(), 0, ZMQ_POLLIN, 0},
                                {nullptr, wake_fd_, ZMQ_POLLIN, 0}};

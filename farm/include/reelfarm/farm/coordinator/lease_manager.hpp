@@ -87,6 +87,14 @@ class lease_manager {
   std::size_t queued_shots() const noexcept;
   std::size_t active_leases() const noexcept;
   const farm_probe& probe() const noexcept { return probe_; }
+  /// Shots and jobs in the scheduler now, for metrics (coordinator_metrics.cpp).
+  struct load_view {
+    std::size_t queued[2] = {0, 0};  ///< by plan_priority
+    std::size_t leased = 0;          ///< shots with a current lease
+    std::size_t active_jobs = 0;     ///< jobs with at least one unfinished shot
+  };
+  /// Walks every unfinished shot: O(shots); the exporter calls it about once a second.
+  load_view load() const;
   /// Counts a frame the transport refused before it reached the manager.
   void count_protocol_error() noexcept { ++probe_.protocol_errors; }
   const lease_timing& timing() const noexcept { return timing_; }

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "health_listener.hpp"
+#include "leader_election.hpp"
 #include "reelfarm/actors/render_service.hpp"
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/common/metrics.hpp"
@@ -26,7 +28,8 @@ namespace fs = std::filesystem;
 
 void print_usage(std::FILE* out) {
   std::fputs(
-      "usage: reelfarm serve [--role all|gateway|coordinator] [--check]\n"
+      "usage: reelfarm serve [--role all|gateway|coordinator] [--health-port [HOST:]PORT]\n"
+      "                      [--check]\n"
       "  Starts the farm: the embedded PostgreSQL and Redis unless postgres.dsn and\n"
       "  redis.url are configured, applies the database migrations, and runs until\n"
       "  SIGINT or SIGTERM, then stops everything it started. By role:\n"
@@ -37,6 +40,11 @@ void print_usage(std::FILE* out) {
       "                 mirror when crm.enabled\n"
       "    all          both in one process (the default)\n"
       "  Render nodes: `reelfarm node --join <farm.bind> --media-dir <data dir>/media`.\n"
+      "  Coordinators elect a leader with a PostgreSQL advisory lock: several may run\n"
+      "  on one database; one leads, the others wait (\"standby\") and take over\n"
+      "  within seconds when it dies. A leader that loses the lock exits 1.\n"
+      "  --health-port  serve /healthz, /readyz (200 on the leader, 503 on a standby)\n"
+      "                 and /metrics there (HOST defaults to 0.0.0.0)\n"
       "  --check  start, verify and print the status of every service, then stop\n",
       out);
 }
@@ -60,7 +68,8 @@ class coordinator_role {
 
   result<void> start(const config& cfg, const std::string& dsn, const std::string& redis_url,
                      const plan_catalog& plans, const std::filesystem::path& media_dir,
-                     bool dispatch_jobs) {
+                     bool dispatch_jobs, const leader_election* leader) {
+    leader_ = leader;
     farm::coordinator_options co;
     co.bind = cfg.farm.bind;
     co.timing.heartbeat = cfg.farm.heartbeat;
@@ -108,7 +117,9 @@ class coordinator_role {
   void dispatch() {
     bool failing = false;
     auto next_chores = std::chrono::steady_clock::now();
-    while (!stopping_) {
+    // A leader that lost its lock stops dispatching at once, before the
+    // process stops: never two coordinators starting the same jobs.
+    while (!stopping_ && (leader_ == nullptr || leader_->leading())) {
       if (std::chrono::steady_clock::now() >= next_chores) {
         ledger_chores();
         next_chores = std::chrono::steady_clock::now() + chores_every;
@@ -147,6 +158,7 @@ class coordinator_role {
 
   static constexpr auto chores_every = std::chrono::minutes(10);
 
+  const leader_election* leader_ = nullptr;
   std::unique_ptr<farm::coordinator> coordinator_;
   std::unique_ptr<pg_pool> pool_;
   std::unique_ptr<credit_ledger> ledger_;
@@ -249,6 +261,7 @@ void print_status(const store_services& services) {
 int cmd_serve(const std::vector<std::string>& args, const global_options& options) {
   bool check = false;
   std::string role = "all";
+  std::string health_port;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& arg = args[i];
     if (arg == "--check") {
@@ -259,6 +272,8 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
         std::fprintf(stderr, "reelfarm serve: --role takes all, gateway or coordinator\n");
         return exit_usage;
       }
+    } else if (arg == "--health-port" && i + 1 < args.size()) {
+      health_port = args[++i];
     } else if (arg == "--help" || arg == "-h") {
       print_usage(stdout);
       return exit_ok;
@@ -290,15 +305,60 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   auto data_dir =
       cfg->embedded.data_dir.empty() ? default_data_dir() : fs::path(cfg->embedded.data_dir);
   auto media_dir = data_dir / "media";
+  // Leader election before the farm socket is bound and jobs are dispatched
+  // (leader_election.hpp). Declared before farm_role so that the lock is
+  // released only after the farm stopped.
+  std::atomic<bool> leader_lost{false};
+  std::unique_ptr<leader_election> election;
+  if (serve_farm) {
+    election = std::make_unique<leader_election>((*services)->postgres_dsn());
+  }
+  std::unique_ptr<health_listener> health;
+  if (!health_port.empty()) {
+    const auto* e = election.get();
+    auto started = health_listener::start(
+        health_port, [e] { return e == nullptr || e->leading(); },
+        serve_farm ? "leader" : "gateway");
+    if (!started) {
+      std::fprintf(stderr, "reelfarm serve: %s\n", started.error().message().c_str());
+      return exit_usage;
+    }
+    health = std::move(started).value();
+    log::info("serve", "health listener", {{"port", health->port()}});
+  }
+  if (serve_farm) {
+    bool leads = false;
+    if (check) {
+      auto tried = election->try_acquire();
+      leads = tried && *tried;
+    } else {
+      leads = election->wait_to_lead([] { return signals::stop_requested(); });
+    }
+    if (!leads && !check) {
+      log::info("serve", "stopped while standby", {{"signal", signals::stop_signal()}});
+      election.reset();
+      health.reset();
+      auto r = (*services)->stop();
+      return r ? exit_ok : exit_failure;
+    }
+    if (!leads) {
+      std::printf("  coordinator  standby: another coordinator holds the leader lock\n");
+      serve_farm = false;
+    }
+  }
   std::unique_ptr<coordinator_role> farm_role;
   if (serve_farm) {
     farm_role = std::make_unique<coordinator_role>();
     if (auto r = farm_role->start(*cfg, (*services)->postgres_dsn(), (*services)->redis_url(),
-                                  *plans, media_dir, !check);
+                                  *plans, media_dir, !check, election.get());
         !r) {
       std::fprintf(stderr, "reelfarm serve: coordinator: %s\n", r.error().message().c_str());
       return exit_failure;
     }
+    election->watch([&leader_lost] {
+      leader_lost = true;
+      signals::request_stop();  // exit 1 below: the supervisor restarts us as a standby
+    });
   }
   std::unique_ptr<gateway::http_server> server;
   if (serve_gateway) {
@@ -331,8 +391,8 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
                 cfg->gateway.host.c_str(), server->port());
   }
   if (farm_role) {
-    std::printf("  coordinator  %s  (nodes join here; media in %s)\n", cfg->farm.bind.c_str(),
-                media_dir.c_str());
+    std::printf("  coordinator  %s  (leader; nodes join here; media in %s)\n",
+                cfg->farm.bind.c_str(), media_dir.c_str());
   }
   std::printf("  crm sync     %s\n", crm_runner    ? "running"
                                      : !serve_farm ? "off (role gateway)"
@@ -355,6 +415,10 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   }
   if (auto r = (*services)->stop(); !r) {
     std::fprintf(stderr, "reelfarm serve: %s\n", r.error().message().c_str());
+    return exit_failure;
+  }
+  if (leader_lost) {
+    std::fprintf(stderr, "reelfarm serve: lost the coordinator leader lock; exiting\n");
     return exit_failure;
   }
   std::printf("  stopped      all services stopped cleanly\n");

@@ -1,0 +1,177 @@
+// Coordinator failover: two `serve --role coordinator` processes on one
+// database elect a leader with a PostgreSQL advisory lock; a gateway and two
+// render nodes complete the cluster. The leader is killed with SIGKILL in the
+// middle of a render: the standby must take over within 10 s (its /readyz
+// turns 200), resume the job from PostgreSQL, and the film must complete with
+// the user charged exactly once.
+#include <pqxx/pqxx>
+
+#include "cluster_support.hpp"
+#include "reelfarm/common/net.hpp"
+#include "reelfarm/testing/services.hpp"
+
+using namespace reelfarm;
+using namespace reelfarm::testing;
+using namespace reelfarm::testing::cluster;
+
+namespace {
+
+std::string port_text() {
+  auto port = free_loopback_port();
+  REQUIRE(port);
+  return std::to_string(*port);
+}
+
+}  // namespace
+
+TEST_CASE("the standby coordinator takes over a render when the leader is killed",
+          "[failover][integration]") {
+  scratch_database db;
+  temp_dir dir;
+  auto data = dir.path() / "data";  // shared by every process: the media volume
+  auto farm = "tcp://127.0.0.1:" + port_text();
+  auto api_port = port_text();
+  auto base = "http://127.0.0.1:" + api_port + "/api/v1";
+  std::vector<std::string> common = {REELFARM_BINARY,
+                                     "--data-dir",
+                                     data.string(),
+                                     "--set",
+                                     "postgres.dsn=" + db.dsn(),
+                                     "--set",
+                                     "redis.url=" + test_services().redis_url,
+                                     "--set",
+                                     "farm.bind=" + farm,
+                                     "--set",
+                                     "gateway.port=" + api_port,
+                                     "--set",
+                                     "gateway.rate_limit_per_user=100000",
+                                     "--set",
+                                     "gateway.jwt_secret=failover-test-secret-of-enough-length"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto argv = common;
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  };
+  auto health_a = port_text();
+  auto health_b = port_text();
+  process leader(
+      "coordinator-a", dir.path() / "coordinator-a.log",
+      with({"serve", "--role", "coordinator", "--health-port", "127.0.0.1:" + health_a}));
+  REQUIRE(leader.wait_for_output("leader: this coordinator holds the leader lock", 60s));
+  process standby(
+      "coordinator-b", dir.path() / "coordinator-b.log",
+      with({"serve", "--role", "coordinator", "--health-port", "127.0.0.1:" + health_b}));
+  INFO(standby.output());
+  REQUIRE(standby.wait_for_output("standby: waiting for the leader", 60s));
+  CHECK(call("GET", "http://127.0.0.1:" + health_a + "/readyz").status == 200);
+  CHECK(call("GET", "http://127.0.0.1:" + health_b + "/readyz").status == 503);
+  CHECK(call("GET", "http://127.0.0.1:" + health_b + "/healthz").status == 200);
+  process gateway("gateway", dir.path() / "gateway.log", with({"serve", "--role", "gateway"}));
+  REQUIRE(gateway.wait_for_output("msg=\"ready", 60s));
+  std::vector<process> nodes;
+  for (int i = 0; i < 2; ++i) {
+    auto node_dir = dir.path() / ("node-" + std::to_string(i));
+    std::filesystem::create_directories(node_dir);
+    nodes.emplace_back(
+        "node", node_dir / "node.log",
+        std::vector<std::string>{REELFARM_BINARY, "--log-level", "warn", "node", "--join", farm,
+                                 "--backend", "animatic", "--media-dir", (data / "media").string(),
+                                 "--node-dir", node_dir.string()});
+  }
+
+  auto registered = call(
+      "POST", base + "/auth/register", {},
+      json{{"email", "ada@example.com"}, {"password", "a long enough password"}, {"full_name", "A"}}
+          .dump());
+  INFO(registered.body);
+  REQUIRE(registered.status == 201);
+  auto token = registered.parsed()["access_token"].get<std::string>();
+  auto balance = [&] {
+    auto r = call("GET", base + "/credits/balance", token);
+    REQUIRE(r.status == 200);
+    return r.parsed()["balance"].get<std::int64_t>();
+  };
+  auto start_balance = balance();
+  auto script = read_file(std::filesystem::path(REELFARM_SOURCE_DIR) / "examples/sample.fountain");
+  REQUIRE(script);
+  auto project = call("POST", base + "/projects", token,
+                      json{{"title", "Failover"}, {"script", *script}}.dump());
+  INFO(project.body);
+  REQUIRE(project.status == 201);
+  auto project_id = project.parsed()["id"].get<std::string>();
+  auto rendered = call("POST", base + "/projects/" + project_id + "/render", token);
+  INFO(rendered.body);
+  REQUIRE(rendered.status == 202);
+  auto job_id = rendered.parsed()["job"]["id"].get<std::string>();
+  auto cost = rendered.parsed()["plan"]["cost_credits"].get<std::int64_t>();
+
+  // Mid-render: charged, some shots done, not all.
+  json job;
+  auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    job = call("GET", base + "/jobs/" + job_id, token).parsed();
+    if (job.value("shots_done", 0) >= 1 || job.value("status", "") == "complete") {
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(job.dump() << "\n" << leader.output());
+  REQUIRE(job["status"] == "processing");
+  REQUIRE(job["shots_done"].get<int>() < job["shots_total"].get<int>());
+
+  auto killed_at = std::chrono::steady_clock::now();
+  leader.kill9();
+  bool took_over = false;
+  while (std::chrono::steady_clock::now() - killed_at < 15s) {
+    if (call("GET", "http://127.0.0.1:" + health_b + "/readyz", {}, {}, 2).status == 200) {
+      took_over = true;
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  auto takeover = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at);
+  std::printf("standby ready %.1f s after the leader was killed\n", takeover.count());
+  INFO(standby.output());
+  REQUIRE(took_over);
+  CHECK(takeover.count() < 10.0);
+  CHECK(standby.output().find("leader: this coordinator holds the leader lock") !=
+        std::string::npos);
+
+  // The new leader resumes the job from PostgreSQL and finishes it.
+  deadline = std::chrono::steady_clock::now() + 300s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    job = call("GET", base + "/jobs/" + job_id, token).parsed();
+    auto status = job.value("status", "");
+    if (status == "complete" || status == "failed" || status == "cancelled") {
+      break;
+    }
+    std::this_thread::sleep_for(250ms);
+  }
+  INFO(job.dump() << "\n" << standby.output());
+  REQUIRE(job["status"] == "complete");
+  CHECK(job["cost_credits"] == cost);
+  CHECK(balance() == start_balance - cost);
+  {
+    pqxx::connection conn(db.dsn());
+    pqxx::work tx(conn);
+    auto deductions = tx.exec_params1(
+                            "SELECT count(*) FROM credit_transactions WHERE job_id = $1 AND "
+                            "kind = 'deduction'",
+                            job_id)[0]
+                          .as<int>();
+    CHECK(deductions == 1);
+    auto charged = tx.exec_params1(
+                         "SELECT coalesce(-sum(delta), 0) FROM credit_transactions WHERE "
+                         "job_id = $1",
+                         job_id)[0]
+                       .as<long long>();
+    CHECK(charged == cost);
+  }
+  auto film = call("GET", base + "/projects/" + project_id + "/media/film", token, {}, 60);
+  REQUIRE(film.status == 200);
+  auto film_file = dir.path() / "film.mp4";
+  REQUIRE(write_file_atomically(film_file, film.body, 0644));
+  CHECK(ffprobe_duration(film_file) > 30.0);
+  // The film is whole: no shot was lost or rendered twice into it.
+  CHECK(job["shots_done"] == job["shots_total"]);
+}

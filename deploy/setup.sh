@@ -34,7 +34,15 @@ packages=(
   prometheus
   # the local Salesforce server the CRM tests start (standard library only)
   python3
+  # the deploy/ checks (YAML) and the multi-host test (ip netns, veth, bridge)
+  python3-yaml iproute2
 )
+# kubectl for the manifest checks (kustomize, client-side dry run): Debian's
+# kubernetes-client, unless a kubectl is already installed (another package
+# providing /usr/bin/kubectl would conflict with it).
+if ! command -v kubectl >/dev/null; then
+  packages+=(kubernetes-client)
+fi
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -1,5 +1,6 @@
 #include "reelfarm/farm/coordinator/coordinator.hpp"
 
+#include <cerrno>
 #include <mutex>
 #include <unordered_map>
 
@@ -185,7 +186,16 @@ void coordinator::impl::on_admin(const std::string& identity, const admin_msg& a
 
 void coordinator::impl::receive_all() {
   zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
-  zmq::poll(&item, 1, options.poll);
+  try {
+    zmq::poll(&item, 1, options.poll);
+  } catch (const zmq::error_t& e) {
+    // A signal (SIGTERM: stop) interrupted the poll; the caller looks at
+    // its stop condition next.
+    if (e.num() != EINTR) {
+      throw;
+    }
+    return;
+  }
   // Bounded per turn so timers and outgoing frames are never starved.
   for (int i = 0; i < 10000; ++i) {
     zmq::message_t identity;

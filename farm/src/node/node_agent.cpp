@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -348,7 +349,16 @@ int node_agent::run(const std::function<bool()>& stop) {
     heartbeat_if_due();
     zmq::pollitem_t items[] = {{dealer_->handle(), 0, ZMQ_POLLIN, 0},
                                {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
-    zmq::poll(items, wake_fd_ >= 0 ? 2 : 1, std::chrono::milliseconds(50));
+    try {
+      zmq::poll(items, wake_fd_ >= 0 ? 2 : 1, std::chrono::milliseconds(50));
+    } catch (const zmq::error_t& e) {
+      // SIGTERM arriving during the poll (systemd, Kubernetes stopping the
+      // node) is EINTR: a stop request, not a crash.
+      if (e.num() != EINTR) {
+        throw;
+      }
+      continue;
+    }
     if ((items[1].revents & ZMQ_POLLIN) != 0) {
       std::uint64_t count = 0;
       (void)!::read(wake_fd_, &count, sizeof count);

@@ -14,10 +14,17 @@
 #
 # Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN): without them it FAILS, it does
 # not skip. Everything it creates is removed on exit, failure or signal.
-# Usage: netns_cluster_test.sh REELFARM_BINARY SOURCE_DIR
+#
+# Mode failover: the same set-up with a second, standby coordinator in db
+# (same address: it binds farm.bind only once it leads, as a virtual IP
+# following the leader would). Mid-render the leader is killed with SIGKILL:
+# the standby must be ready within 10 s and the film complete, charged once.
+# Usage: netns_cluster_test.sh REELFARM_BINARY SOURCE_DIR [partition|failover]
 set -euo pipefail
 rf="$(readlink -f "$1")"
 src="$(readlink -f "$2")"
+mode="${3:-partition}"
+case "$mode" in partition|failover) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
 started=$SECONDS
 run="$(printf '%04x%02x' $$ $((RANDOM % 256)))"   # unique per run: names below
 ns_prefix="rf13-$run"
@@ -136,6 +143,12 @@ common=("$rf" --data-dir "$work/data" --set "postgres.dsn=$dsn"
   --set gateway.rate_limit_per_user=100000)
 spawn coordinator db "${common[@]}" serve --role coordinator --health-port 10.77.0.1:9465
 wait_log coordinator "coordinator listening" 60
+if [ "$mode" = failover ]; then
+  spawn coordinator_b db "${common[@]}" serve --role coordinator --health-port 10.77.0.1:9466
+  wait_log coordinator_b "standby: waiting for the leader" 60
+fi
+ready() { in_ns db curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://10.77.0.1:$1/readyz" || true; }
+[ "$(ready 9465)" = 200 ] || fail "the leader's /readyz is not 200"
 spawn gateway gw "${common[@]}" --set gateway.host=10.77.0.2 --set gateway.port=8080 \
   serve --role gateway
 wait_log gateway 'msg="ready' 60
@@ -193,25 +206,47 @@ for _ in $(seq 1200); do
 done
 [ -n "$victim" ] || fail "no node got a lease within 60 s"
 victim_epochs="$(sql "SELECT string_agg(epoch::text, ',') FROM farm_leases WHERE node_id = '${node_of[$victim]}' AND ended_at IS NULL")"
-ip -n "$hub" link set "n$victim" down
-log "partition: n$victim cut off while holding lease(s) $victim_epochs"
-killed=$(( victim % 3 + 1 ))
-eval "kill -KILL \$pid_node$killed"
-log "killed n$killed (SIGKILL)"
-start_node 4
-wait_log node4 "registered" 30
-log "n4 joined"
-sleep 12   # longer than farm.lease_ttl (5 s): the victim's leases expire
-ip -n "$hub" link set "n$victim" up
-log "partition healed: n$victim back"
+killed=0
+if [ "$mode" = partition ]; then
+  ip -n "$hub" link set "n$victim" down
+  log "partition: n$victim cut off while holding lease(s) $victim_epochs"
+  killed=$(( victim % 3 + 1 ))
+  eval "kill -KILL \$pid_node$killed"
+  log "killed n$killed (SIGKILL)"
+  start_node 4
+  wait_log node4 "registered" 30
+  log "n4 joined"
+  sleep 12   # longer than farm.lease_ttl (5 s): the victim's leases expire
+  ip -n "$hub" link set "n$victim" up
+  log "partition healed: n$victim back"
+  stopping="node1 node2 node3 node4 gateway coordinator"
+else
+  [ "$(ready 9466)" = 503 ] || fail "the standby's /readyz is not 503"
+  kill -KILL "$pid_coordinator"
+  killed_at=$SECONDS
+  log "killed the leader coordinator (SIGKILL) while n$victim held lease(s) $victim_epochs"
+  for _ in $(seq 150); do [ "$(ready 9466)" = 200 ] && break; sleep 0.1; done
+  took=$((SECONDS - killed_at))
+  [ "$(ready 9466)" = 200 ] || fail "the standby did not become ready within 15 s"
+  [ "$took" -le 10 ] || fail "the standby took over after $took s, more than 10 s"
+  grep -qF "leader: this coordinator holds the leader lock" "$work/coordinator_b.log" ||
+    fail "the standby does not say it leads"
+  log "standby took over within ${took} s (whole seconds)"
+  stopping="node1 node2 node3 gateway coordinator_b"
+fi
 
 status=""
-for _ in $(seq 600); do
+for _ in $(seq ${JOB_WAIT_HALF_SECONDS:-600}); do
   status="$(call GET "/jobs/$job" "$token" | body | field status)"
   case "$status" in complete|failed|cancelled) break ;; esac
   sleep 0.5
 done
-[ "$status" = complete ] || fail "the job ended $status, not complete"
+if [ "$status" != complete ]; then
+  sql "SELECT id, status, progress, shots_done, shots_total, error FROM ai_jobs" >&2 || true
+  sql "SELECT shot_id, status FROM render_shots WHERE job_id = '$job' ORDER BY shot_id" >&2 || true
+  sql "SELECT epoch, shot_id, node_id, state, reason FROM farm_leases ORDER BY epoch" >&2 || true
+  fail "the job ended ${status:-nowhere}, not complete"
+fi
 log "job complete"
 
 # Once: one job for the project, every shot done exactly once.
@@ -229,16 +264,19 @@ dup="$(sql "SELECT count(*) FROM (SELECT shot_id FROM farm_leases WHERE state = 
   fail "the job's ledger entries do not add up to its cost $cost"
 balance="$(call GET /credits/balance "$token" | body | field balance)"
 [ "$balance" = $((start_balance - cost)) ] || fail "balance $balance, expected $((start_balance - cost))"
-# The partitioned node's leases expired, and what it sent late was refused.
-expired="$(sql "SELECT count(*) FROM farm_leases WHERE node_id = '${node_of[$victim]}' AND epoch IN ($victim_epochs) AND state = 'expired'")"
-[ "$expired" -ge 1 ] || fail "the partitioned node's lease(s) $victim_epochs did not expire"
 stale=0
-for _ in $(seq 100); do
-  stale="$(grep "peer=${node_of[$victim]} " "$work/coordinator.log" | grep -c "stale_epoch" || true)"
-  [ "$stale" -ge 1 ] && break
-  sleep 0.1
-done
-[ "$stale" -ge 1 ] || fail "the coordinator did not refuse the partitioned node's late result (no stale_epoch in its log)"
+if [ "$mode" = partition ]; then
+  # The partitioned node's leases expired, and what it sent late was refused.
+  expired="$(sql "SELECT count(*) FROM farm_leases WHERE node_id = '${node_of[$victim]}' AND epoch IN ($victim_epochs) AND state = 'expired'")"
+  [ "$expired" -ge 1 ] || fail "the partitioned node's lease(s) $victim_epochs did not expire"
+  stale=0
+  for _ in $(seq 100); do
+    stale="$(grep "peer=${node_of[$victim]} " "$work/coordinator.log" | grep -c "stale_epoch" || true)"
+    [ "$stale" -ge 1 ] && break
+    sleep 0.1
+  done
+  [ "$stale" -ge 1 ] || fail "the coordinator did not refuse the partitioned node's late result (no stale_epoch in its log)"
+fi
 # The film: downloaded through the gateway, a real H.264 + AAC MP4.
 in_ns gw curl -sS -f -o "$work/film.mp4" -H "Authorization: Bearer $token" \
   "$api/projects/$project/media/film" || fail "cannot download the film"
@@ -250,7 +288,7 @@ python3 -c "import sys; sys.exit(0 if float('$duration') > 30 else 1)" ||
 log "film ok: $duration s, streams $streams; $shots shots; $stale late result(s) refused"
 # Everything still running stops cleanly on SIGTERM (what systemd and
 # Kubernetes send): exit status 0, no abort.
-for name in $(printf 'node%s ' 1 2 3 4 | sed "s/node$killed //") gateway coordinator; do
+for name in $(sed "s/node$killed //" <<<"$stopping"); do
   eval "pid=\$pid_$name"
   kill -TERM "$pid"
   rc=0

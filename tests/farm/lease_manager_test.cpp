@@ -566,3 +566,28 @@ TEST_CASE("a node that was only busy when it refused an offer is offered the sho
     CHECK(f.take<offer_event>().empty());
   }
 }
+
+TEST_CASE("a slot busy with a render the node no longer owns is not offered until it frees",
+          "[lease]") {
+  // A new coordinator (failover) or a node back from a partition: the node
+  // still renders a lease that is not ours. Offering into that slot would be
+  // rejected ("no free slot"), which is final for the shot on that node.
+  farm_fixture f;
+  REQUIRE(f.manager.register_node(farm_fixture::node("a", 1), {{999, "old-job/old-shot"}}));
+  f.submit(farm_fixture::shot("s1"));
+  f.step();
+  CHECK(f.take<offer_event>().empty());
+  auto cancels = f.take<cancel_event>();
+  REQUIRE(cancels.size() == 1);
+  CHECK(cancels[0].cancel.lease == 999);
+  // Still rendering it at the next heartbeat: still no offer.
+  REQUIRE(f.manager.heartbeat("a", {{999, "old-job/old-shot"}}));
+  f.step();
+  CHECK(f.take<offer_event>().empty());
+  // The cancelled render ended: the slot is free again.
+  REQUIRE(f.manager.heartbeat("a", {}));
+  f.step();
+  auto offers = f.take<offer_event>();
+  REQUIRE(offers.size() == 1);
+  CHECK(offers[0].offer.shot == "s1");
+}

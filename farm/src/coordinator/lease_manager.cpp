@@ -78,6 +78,22 @@ void change_used(lease_manager::impl& s, std::uint32_t idx, int delta) {
   }
 }
 
+// The node's orphaned slots (node_entry::orphans), with the same bookkeeping.
+void set_orphans(lease_manager::impl& s, std::uint32_t idx, int orphans) {
+  auto& n = s.nodes[idx];
+  if (n.orphans == orphans) {
+    return;
+  }
+  if (n.indexed) {
+    s.free_slots -= n.free_slots();
+  }
+  n.orphans = orphans;
+  set_indexed(s, idx);
+  if (n.indexed) {
+    s.free_slots += n.free_slots();
+  }
+}
+
 // Re-evaluates a node after a state flag changed (lost, draining, removed).
 void refresh(lease_manager::impl& s, std::uint32_t idx) {
   change_used(s, idx, 0);
@@ -365,6 +381,7 @@ void watch_node(lease_manager::impl& s, std::uint32_t idx, std::chrono::millisec
 void renew_leases(lease_manager::impl& s, std::uint32_t idx, const std::vector<held_lease>& held,
                   time_point until) {
   const auto& id = s.nodes[idx].spec.id;
+  int orphans = 0;
   for (const auto& h : held) {
     auto it = s.leases.find(h.lease);
     if (it != s.leases.end() && it->second.node == idx) {
@@ -373,7 +390,9 @@ void renew_leases(lease_manager::impl& s, std::uint32_t idx, const std::vector<h
     }
     // The node runs something it no longer owns (it was lost, or we restarted).
     s.events.emplace_back(cancel_event{id, cancel_msg{h.lease, h.shot}});
+    ++orphans;
   }
+  set_orphans(s, idx, orphans);
 }
 
 std::uint32_t add_node(lease_manager::impl& s, const node_spec& spec) {

@@ -30,6 +30,12 @@ struct node_entry {
   std::unordered_set<std::uint64_t> leases;
   time_point last_seen{};
   int used = 0;
+  /// Slots busy with renders the node still runs but no longer owns (leases
+  /// of a previous coordinator, or expired while it was away): cancelled,
+  /// they free up when its heartbeat stops listing them. Offering into them
+  /// would only be rejected ("no free slot"), and a rejection is final for
+  /// the shot on that node.
+  int orphans = 0;
   int failures = 0;
   bool draining = false;
   bool lost = false;
@@ -37,7 +43,7 @@ struct node_entry {
   bool indexed = false;  ///< present in the capacity index
   bool in_heap = false;  ///< has an entry in the liveness heap
 
-  int free_slots() const noexcept { return std::max(0, spec.slots - used); }
+  int free_slots() const noexcept { return std::max(0, spec.slots - used - orphans); }
   bool can_take_work() const noexcept { return !removed && !lost && !draining && free_slots() > 0; }
 };
 

@@ -80,14 +80,16 @@ std::vector<cue> cues_of(const shot_spec& spec, const shot_timeline& timeline) {
 }
 
 result<void> encode_frames(const shot_spec& spec, const shot_timeline& timeline,
-                           const scene_painter& painter, segment_writer& writer) {
-  canvas frame(spec.width, spec.height);
+                           const shot_renderer::frame_fill& fill, segment_writer& writer) {
   std::vector<float> audio = timeline.mix();
   const std::int64_t rate = speech_engine::sample_rate;
   std::int64_t written = 0;
   for (int f = 0; f < timeline.frames(); ++f) {
-    painter.paint(frame, f);
-    if (auto r = writer.write_rgb(frame.data(), spec.width * 3); !r) {
+    auto rgb = fill(f);
+    if (!rgb) {
+      return rgb.error();
+    }
+    if (auto r = writer.write_rgb(*rgb, spec.width * 3); !r) {
       return r;
     }
     // Audio follows the video frame by frame, so the muxer interleaves them closely.
@@ -128,6 +130,16 @@ result<shot_renderer> shot_renderer::create(render_options options) {
 
 result<segment_info> shot_renderer::render(const shot_spec& spec,
                                            const std::filesystem::path& out_file) {
+  return render_with(spec, nullptr, out_file);
+}
+
+result<segment_info> shot_renderer::render_frames(const shot_spec& spec, const frame_fill& fill,
+                                                  const std::filesystem::path& out_file) {
+  return render_with(spec, &fill, out_file);
+}
+
+result<segment_info> shot_renderer::render_with(const shot_spec& spec, const frame_fill* pictures,
+                                                const std::filesystem::path& out_file) {
   if (auto valid = validate(spec); !valid) {
     return valid.error();
   }
@@ -136,6 +148,13 @@ result<segment_info> shot_renderer::render(const shot_spec& spec,
   auto speech = speak_lines(*impl_, spec, scratch);
   shot_timeline timeline(spec, std::move(speech.clips));
   scene_painter painter(spec, timeline, {impl_->regular, impl_->bold});
+  canvas frame(spec.width, spec.height);
+  // The animatic paints each frame; generated pictures come from the caller.
+  frame_fill paint = [&](int f) -> result<const std::uint8_t*> {
+    painter.paint(frame, f);
+    return frame.data();
+  };
+  const frame_fill& fill = pictures != nullptr ? *pictures : paint;
   encode_settings settings = impl_->options.encoding;
   settings.width = spec.width;
   settings.height = spec.height;
@@ -148,7 +167,7 @@ result<segment_info> shot_renderer::render(const shot_spec& spec,
     if (!writer) {
       return writer.error();
     }
-    auto encoded = encode_frames(spec, timeline, painter, *writer);
+    auto encoded = encode_frames(spec, timeline, fill, *writer);
     auto stats = encoded ? writer->finish() : result<segment_stats>(encoded.error());
     if (!stats) {
       std::error_code ignored;

@@ -39,11 +39,26 @@ struct running_lease {
 };
 
 result<std::vector<std::unique_ptr<render_backend>>> make_backends(
-    const std::vector<std::string>& specs, const std::filesystem::path& media_dir) {
+    const node_agent_options& options, const std::filesystem::path& media_dir) {
   std::vector<std::unique_ptr<render_backend>> out;
-  for (const auto& spec : specs) {
+  for (const auto& spec : options.backends) {
     if (spec == "animatic") {  // the built-in renderer, in-process
       out.push_back(std::make_unique<animatic_backend>(media_dir));
+      continue;
+    }
+    if (is_provider_kind(spec.substr(0, spec.find_first_of("=,")))) {
+      auto settings = parse_provider_spec(spec, options.providers);
+      if (!settings) {
+        return settings.error();
+      }
+      settings->media_dir = media_dir;
+      settings->cache_dir = options.data_dir / "cache" / "references";
+      auto backend = make_provider_backend(std::move(settings).value());
+      if (!backend) {
+        return backend.error();
+      }
+      log::info("node", "provider backend", {{"name", (*backend)->name()}});
+      out.push_back(std::move(backend).value());
       continue;
     }
     auto eq = spec.find('=');
@@ -194,6 +209,15 @@ void node_agent::work(std::uint64_t lease, lease_offer_msg offer, render_backend
   if (run.cancel) {
     post(cancel_confirmed_msg{lease, offer.shot});
   } else if (out) {
+    if (!out->provider_job.empty()) {
+      log::info("node", "provider render done",
+                {{"lease", lease},
+                 {"shot", offer.shot},
+                 {"backend", offer.backend},
+                 {"provider_job", out->provider_job},
+                 {"took_ms", out->took_ms},
+                 {"billed_s", out->billed_s}});
+    }
     post(done_msg{lease, offer.shot, out->artifact, out->checksum, out->duration_ms});
   } else {
     bool retryable = !out.error().is(farm_errc::invalid_argument);
@@ -385,7 +409,7 @@ int run_node_agent(const node_agent_options& options, const std::function<bool()
   // Default media folder: next to the node folder, in the data dir.
   auto media_dir =
       !options.media_dir.empty() ? options.media_dir : options.data_dir.parent_path() / "media";
-  auto backends = make_backends(options.backends, media_dir);
+  auto backends = make_backends(options, media_dir);
   auto gpus = detect_gpus(options.gpus);
   auto id = load_or_create_node_id(options.data_dir);
   for (const auto* e : {backends ? nullptr : &backends.error(), gpus ? nullptr : &gpus.error(),

@@ -6,10 +6,15 @@ namespace reelfarm::farm {
 const char* node_usage() {
   return "usage: reelfarm node --join tcp://HOST:PORT [--slots N] [--gpus auto|none|0,1]\n"
          "                     [--backend animatic|[NAME=]exec:/path/to/program]...\n"
+         "                     [--backend comfyui=URL,workflow=FILE[,name=N][,deadline=S]]\n"
+         "                     [--backend replicate=URL,model=OWNER/NAME[:VERSION]]\n"
+         "                     [--backend runpod=URL,endpoint=ID]\n"
          "                     [--tag TAG]... [--reference REF]... [--node-dir DIR]\n"
          "                     [--media-dir DIR]\n"
          "  Joins a coordinator as a render node. The node id is kept in DIR/node-id\n"
-         "  (default: DATA_DIR/node) so a restarted node is recognised.\n";
+         "  (default: DATA_DIR/node) so a restarted node is recognised. Provider URLs\n"
+         "  may come from providers.KIND_url; API keys only from the configuration or\n"
+         "  REELFARM_PROVIDERS_{COMFYUI_API_KEY,REPLICATE_API_TOKEN,RUNPOD_API_KEY}.\n";
 }
 
 result<node_agent_options> parse_node_args(const std::vector<std::string>& args) {

@@ -7,19 +7,23 @@
 #include <vector>
 
 #include "reelfarm/common/result.hpp"
+#include "reelfarm/farm/node/provider_spec.hpp"
 
 namespace reelfarm::farm {
 
 /// What `reelfarm node` was asked to do.
 struct node_agent_options {
-  std::string join;                   ///< tcp://HOST:PORT of the coordinator
-  int slots = 0;                      ///< 0: one per GPU, or one on a CPU-only node
-  std::string gpus = "auto";          ///< auto, none, or "0,1"
-  std::vector<std::string> backends;  ///< animatic, NAME=exec:/path or exec:/path (name "exec")
+  std::string join;           ///< tcp://HOST:PORT of the coordinator
+  int slots = 0;              ///< 0: one per GPU, or one on a CPU-only node
+  std::string gpus = "auto";  ///< auto, none, or "0,1"
+  /// animatic, NAME=exec:/path, exec:/path (name "exec"), or a provider:
+  /// comfyui=URL,workflow=FILE / replicate=URL,model=M / runpod=URL,endpoint=E
+  std::vector<std::string> backends;
   std::vector<std::string> tags;
   std::vector<std::string> references;  ///< consistency references already held
   std::filesystem::path data_dir;       ///< node-id file and lease work folders
   std::filesystem::path media_dir;      ///< animatic outputs; empty: DATA_DIR/../media
+  provider_credentials providers;       ///< provider URLs and keys (config, environment)
 };
 
 /// Parses the arguments of `reelfarm node` (after the subcommand name).

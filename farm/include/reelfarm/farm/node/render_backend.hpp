@@ -22,12 +22,18 @@ struct render_output {
   std::string artifact;  ///< path of the segment
   std::string checksum;  ///< "sha256:<hex>"
   std::int64_t duration_ms = 0;
+  std::int64_t took_ms = 0;  ///< wall time of the render on this node, when known
+  std::string provider_job;  ///< the provider's id of the job (HTTP backends)
+  double billed_s = 0;       ///< compute time the provider reports it charges for
 };
 
 /// Progress reports: percent and the current step.
 using progress_fn = std::function<void(int percent, const std::string& step)>;
 
-/// A way to render a shot on a node. `run` blocks on the agent's worker
+/// A way to render a shot on a node: `prepare` checks and stages the inputs
+/// (before the lease is accepted), `run` renders with progress and
+/// cancellation, fetches what a provider made and encodes it, and reports
+/// cost and time in `render_output`. `run` blocks on the agent's worker
 /// thread; it polls `cancel` and stops promptly when it turns true. A failure
 /// with farm_errc::invalid_argument is not retryable (bad input); any other
 /// error is retryable elsewhere.

@@ -4,6 +4,7 @@
 
 #include "reelfarm/actors/errc.hpp"
 #include "reelfarm/actors/media_layout.hpp"
+#include "reelfarm/actors/reference_store.hpp"
 #include "reelfarm/actors/shot_plan.hpp"
 #include "reelfarm/common/filesystem.hpp"
 #include "reelfarm/common/log.hpp"
@@ -97,6 +98,20 @@ result<prepared_job> prepare_job(const job_context& ctx, const job_record& job) 
                    fits.error().message() + " (plan " + user_plan->display_name + ")");
     }
   }
+  // Characters' reference images (settings first, then the plan's), stored
+  // once by content so every shot of a character passes the same image.
+  for (const auto& c : plan->characters) {
+    if (!c.image.empty() && !settings->character_images.contains(c.name)) {
+      settings->character_images[c.name] = {c.image, ""};
+    }
+  }
+  for (auto& [name, image] : settings->character_images) {
+    auto stored = store_reference_image(ctx.media_dir, job.user_id, image.path);
+    if (!stored) {
+      return stored.error();
+    }
+    image = *stored;
+  }
   prepared_job out;
   out.job = job;
   out.duration = plan->duration;
@@ -108,6 +123,12 @@ result<prepared_job> prepare_job(const job_context& ctx, const job_record& job) 
     }
   }
   out.references = plan_references(*plan);
+  for (auto& r : out.references) {
+    if (auto image = settings->character_images.find(r.name);
+        r.kind == "character" && image != settings->character_images.end()) {
+      r.image = image->second.path;
+    }
+  }
   out.cost_credits = render_cost(out.shots);
   return out;
 }

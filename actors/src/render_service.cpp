@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reelfarm/actors/errc.hpp"
+#include "reelfarm/actors/shot_plan.hpp"
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
 #include "reelfarm/store/redis_client.hpp"
@@ -200,7 +201,7 @@ shot_request_ptr request_for(const scene_args& a, const shot_record& s) {
   r->job_id = a.job_id;
   r->user_id = a.user_id;
   r->priority = a.priority;
-  r->backend = "animatic";
+  r->backend = lease_backend(s.spec_json);
   r->spec = s.spec_json;
   return r;
 }

@@ -134,7 +134,80 @@ void add_speech(const screenplay::plan& plan, const screenplay::shot& shot,
   }
 }
 
+result<void> parse_backends(const json& doc, render_settings& s) {
+  auto check = [](const json& v, const std::string& where) -> result<std::string> {
+    auto name = v.is_string() ? v.get<std::string>() : "";
+    if (!known_backend(name)) {
+      return error(actors_errc::invalid_settings,
+                   where + " must be one of animatic, comfyui, replicate, runpod; got " + v.dump());
+    }
+    return name;
+  };
+  if (doc.contains("backend")) {
+    auto b = check(doc["backend"], "backend");
+    if (!b) {
+      return b.error();
+    }
+    s.backend = *b;
+  }
+  if (doc.contains("shots")) {
+    if (!doc["shots"].is_object() || doc["shots"].size() > 10000) {
+      return error(actors_errc::invalid_settings,
+                   "shots must be an object of shot id -> {\"backend\": ...}");
+    }
+    for (const auto& [id, shot] : doc["shots"].items()) {
+      if (!shot.is_object() || !shot.contains("backend")) {
+        return error(actors_errc::invalid_settings, "shots." + id + " must be {\"backend\": ...}");
+      }
+      auto b = check(shot["backend"], "shots." + id + ".backend");
+      if (!b) {
+        return b.error();
+      }
+      s.shot_backends[id] = *b;
+    }
+  }
+  return ok();
+}
+
+result<void> parse_characters(const json& doc, render_settings& s) {
+  if (!doc.contains("characters")) {
+    return ok();
+  }
+  if (!doc["characters"].is_object() || doc["characters"].size() > 1000) {
+    return error(actors_errc::invalid_settings,
+                 "characters must be an object of name -> {\"image\": path}");
+  }
+  for (const auto& [name, c] : doc["characters"].items()) {
+    auto image = c.is_object() && c.value("image", json()).is_string()
+                     ? c["image"].get<std::string>()
+                     : std::string();
+    std::filesystem::path p = image;
+    bool safe = !image.empty() && image.size() <= 1024 && p.is_relative();
+    for (const auto& part : p) {
+      safe = safe && part != "..";
+    }
+    if (!safe) {
+      return error(actors_errc::invalid_settings,
+                   "characters." + name + ".image must be a relative path in the media folder");
+    }
+    s.character_images[name] = {image, c.value("sha256", std::string())};
+  }
+  return ok();
+}
+
 }  // namespace
+
+bool known_backend(const std::string& name) {
+  return name == "animatic" || name == "comfyui" || name == "replicate" || name == "runpod";
+}
+
+std::string lease_backend(const std::string& spec_json) {
+  json doc = json::parse(spec_json, nullptr, false);
+  if (doc.is_object() && doc.value("backend", json()).is_string()) {
+    return doc["backend"].get<std::string>();
+  }
+  return "animatic";
+}
 
 result<render_settings> parse_render_settings(const std::string& settings_json) {
   json doc = json::parse(settings_json.empty() ? "{}" : settings_json, nullptr, false);
@@ -160,14 +233,30 @@ result<render_settings> parse_render_settings(const std::string& settings_json) 
     }
   }
   s.watermark = doc.value("watermark", false);
+  if (auto b = parse_backends(doc, s); !b) {
+    return b.error();
+  }
+  if (auto c = parse_characters(doc, s); !c) {
+    return c.error();
+  }
   return s;
 }
 
 std::string to_json(const render_settings& s) {
-  return json{{"resolution", std::to_string(s.width) + "x" + std::to_string(s.height)},
+  json out = {{"resolution", std::to_string(s.width) + "x" + std::to_string(s.height)},
               {"fps", s.fps},
-              {"watermark", s.watermark}}
-      .dump();
+              {"watermark", s.watermark},
+              {"backend", s.backend}};
+  for (const auto& [id, backend] : s.shot_backends) {
+    out["shots"][id] = {{"backend", backend}};
+  }
+  for (const auto& [name, image] : s.character_images) {
+    out["characters"][name] = {{"image", image.path}};
+    if (!image.sha256.empty()) {
+      out["characters"][name]["sha256"] = image.sha256;
+    }
+  }
+  return out.dump();
 }
 
 media::shot_spec make_shot_spec(const screenplay::plan& plan, const screenplay::scene& scene,
@@ -261,14 +350,36 @@ std::vector<shot_record> plan_shots(const screenplay::plan& plan, const render_s
     for (const auto& shot : scene.shots) {
       auto spec = make_shot_spec(plan, scene, shot, settings);
       auto spec_text = shot_spec_json(spec);
+      auto chosen = settings.shot_backends.find(spec.id);
+      auto backend = chosen != settings.shot_backends.end() ? chosen->second : settings.backend;
+      json references = json::array();
+      for (const auto& c : spec.characters) {
+        auto image = settings.character_images.find(c.name);
+        if (backend != "animatic" && image != settings.character_images.end() &&
+            !image->second.sha256.empty()) {
+          references.push_back(
+              {{"name", c.name}, {"image", image->second.path}, {"sha256", image->second.sha256}});
+        }
+      }
+      // The animatic keeps its hash (and so its reusable segments); another
+      // backend or another reference image makes other bytes.
+      auto hashed =
+          backend == "animatic" ? spec_text : backend + "\n" + references.dump() + "\n" + spec_text;
       shot_record r;
       r.shot_id = spec.id;
       r.scene_id = "sc" + std::to_string(scene.number);
       r.position = static_cast<int>(out.size());
-      r.input_hash = input_hash(spec_text);
+      r.input_hash = input_hash(hashed);
       r.duration_ms = shot.duration.count();
       r.artifact = layout.clip_rel(r.shot_id, r.input_hash).string();
-      r.spec_json = json{{"shot", json::parse(spec_text)}, {"output", r.artifact}}.dump();
+      json lease = {{"shot", json::parse(spec_text)}, {"output", r.artifact}};
+      if (backend != "animatic") {
+        lease["backend"] = backend;
+        if (!references.empty()) {
+          lease["references"] = references;
+        }
+      }
+      r.spec_json = lease.dump();
       r.artifact.clear();  // set once rendered
       out.push_back(std::move(r));
     }

@@ -116,3 +116,46 @@ TEST_CASE("render settings are checked", "[actors]") {
     CHECK(r.error().is(actors_errc::invalid_settings));
   }
 }
+
+TEST_CASE("a backend is chosen per project and per shot; unknown names are refused", "[actors]") {
+  auto s = parse_render_settings(
+      R"({"backend":"comfyui","shots":{"sc2-sh1":{"backend":"replicate"}},
+          "characters":{"ANNA":{"image":"references/x.png","sha256":"ab"}}})");
+  REQUIRE(s);
+  CHECK(s->backend == "comfyui");
+  CHECK(s->shot_backends.at("sc2-sh1") == "replicate");
+  auto again = parse_render_settings(to_json(*s));
+  REQUIRE(again);
+  CHECK(again->shot_backends == s->shot_backends);
+  CHECK(again->character_images.at("ANNA").path == "references/x.png");
+
+  auto plan = plan_of(script);
+  media_layout layout("/media", "u1", "p1");
+  auto shots = plan_shots(plan, *s, layout);
+  auto animatic = plan_shots(plan, render_settings{}, layout);
+  REQUIRE(shots.size() == animatic.size());
+  for (std::size_t i = 0; i < shots.size(); ++i) {
+    auto spec = nlohmann::json::parse(shots[i].spec_json);
+    auto expected = shots[i].shot_id == "sc2-sh1" ? "replicate" : "comfyui";
+    CHECK(lease_backend(shots[i].spec_json) == expected);
+    CHECK(shots[i].input_hash != animatic[i].input_hash);  // other bytes, other clip
+    CHECK(lease_backend(animatic[i].spec_json) == "animatic");
+    bool has_anna = spec["shot"]["characters"].dump().find("ANNA") != std::string::npos;
+    CHECK(spec.contains("references") == has_anna);
+    if (has_anna) {
+      CHECK(spec["references"][0]["image"] == "references/x.png");
+      CHECK(spec["references"][0]["sha256"] == "ab");
+    }
+  }
+
+  for (const auto* bad :
+       {R"({"backend":"dalle"})", R"({"backend":3})", R"({"shots":{"sc1-sh1":{"backend":"x"}}})",
+        R"({"shots":{"sc1-sh1":"comfyui"}})", R"({"characters":{"ANNA":{"image":"/etc/passwd"}}})",
+        R"({"characters":{"ANNA":{"image":"../x.png"}}})"}) {
+    auto r = parse_render_settings(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().is(actors_errc::invalid_settings));
+  }
+  auto unknown = parse_render_settings(R"({"backend":"dalle"})");
+  CHECK_THAT(unknown.error().message(), Catch::Contains("animatic, comfyui, replicate, runpod"));
+}

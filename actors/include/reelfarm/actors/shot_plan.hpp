@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,14 +13,34 @@
 /// From a planned screenplay to what the farm renders. Plain C++ (no CAF).
 namespace reelfarm::actors {
 
+/// A character's reference image as shots carry it.
+struct reference_image {
+  std::string path;    ///< relative to the media folder
+  std::string sha256;  ///< hex of its bytes; empty until stored
+};
+
 /// How a project renders (the project's settings JSON, all optional):
-/// {"resolution": "1280x720", "fps": 24}. The plan decides the watermark.
+/// {"resolution": "1280x720", "fps": 24, "backend": "comfyui",
+///  "shots": {"sc1-sh2": {"backend": "replicate"}},
+///  "characters": {"MARA": {"image": "users/U/projects/P/images/mara.png"}}}.
+/// The plan decides the watermark. Backends: animatic (default), comfyui,
+/// replicate, runpod. A character image is a file in the media folder under
+/// users/{owner}/ (an upload) or references/.
 struct render_settings {
   int width = 1280;
   int height = 720;
   int fps = 24;
   bool watermark = false;
+  std::string backend = "animatic";
+  std::map<std::string, std::string> shot_backends;         ///< shot id -> backend
+  std::map<std::string, reference_image> character_images;  ///< character name -> image
 };
+
+/// The backends a project may choose.
+bool known_backend(const std::string& name);
+
+/// The backend of a lease spec ({"backend": ...}; "animatic" when absent).
+std::string lease_backend(const std::string& spec_json);
 
 /// Parses the render settings of a project or job; errors name the field.
 result<render_settings> parse_render_settings(const std::string& settings_json);
@@ -40,7 +61,9 @@ std::string shot_spec_json(const media::shot_spec& spec);
 std::string input_hash(const std::string& shot_spec_json);
 
 /// The shots of a planned film, in order, as queued render_shots rows whose
-/// spec is the animatic lease spec {"shot": ..., "output": clip path}.
+/// spec is the lease spec {"shot": ..., "output": clip path}, plus for a
+/// shot on another backend than the animatic "backend" and the reference
+/// images of its characters ("references": [{"name","image","sha256"}]).
 std::vector<shot_record> plan_shots(const screenplay::plan& plan, const render_settings& settings,
                                     const media_layout& layout);
 

@@ -81,6 +81,13 @@ int cmd_node(const std::vector<std::string>& given, const global_options& option
     return exit_usage;
   }
   auto node_options = std::move(parsed).value();
+  // Provider endpoints and keys: configuration and environment only.
+  const auto& pv = cfg->providers;
+  node_options.providers.urls = {
+      {"comfyui", pv.comfyui_url}, {"replicate", pv.replicate_url}, {"runpod", pv.runpod_url}};
+  node_options.providers.keys = {{"comfyui", pv.comfyui_api_key},
+                                 {"replicate", pv.replicate_api_token},
+                                 {"runpod", pv.runpod_api_key}};
   if (node_options.data_dir.empty()) {
     auto data = cfg->embedded.data_dir.empty() ? default_data_dir()
                                                : std::filesystem::path(cfg->embedded.data_dir);

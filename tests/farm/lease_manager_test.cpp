@@ -591,3 +591,52 @@ TEST_CASE("a slot busy with a render the node no longer owns is not offered unti
   REQUIRE(offers.size() == 1);
   CHECK(offers[0].offer.shot == "s1");
 }
+
+TEST_CASE(
+    "provider backends: nodes get only the backends they advertise; a provider failure "
+    "moves the shot to another node with that backend",
+    "[lease]") {
+  farm_fixture f;
+  auto multi = farm_fixture::node("multi", 2);
+  multi.backends = {"animatic", "comfyui", "replicate"};
+  f.add_node(multi);
+  auto comfy = farm_fixture::shot("comfy-shot");
+  comfy.backend = "comfyui";
+  auto rep = farm_fixture::shot("replicate-shot");
+  rep.backend = "replicate";
+  auto pod = farm_fixture::shot("runpod-shot");
+  pod.backend = "runpod";
+  f.submit(comfy);
+  f.submit(rep);
+  f.submit(pod);
+  f.step();
+  auto offers = f.take<offer_event>();
+  REQUIRE(offers.size() == 2);
+  for (const auto& o : offers) {
+    CHECK(o.node_id == "multi");
+    CHECK(o.offer.backend == (o.offer.shot == "comfy-shot" ? "comfyui" : "replicate"));
+  }
+  CHECK(f.manager.queued_shots() == 1);  // nobody runs runpod yet
+  f.add_node(farm_fixture::node("pod", 1, 0, {}, "runpod"));
+  f.step();
+  auto later = f.take<offer_event>();
+  REQUIRE(later.size() == 1);
+  CHECK(later[0].node_id == "pod");
+  CHECK(later[0].offer.backend == "runpod");
+
+  // The comfy shot fails on "multi" (the provider answered 503); another
+  // comfyui node takes it.
+  auto second = farm_fixture::node("comfy-2", 1);
+  second.backends = {"comfyui"};
+  f.add_node(second);
+  for (const auto& o : offers) {
+    REQUIRE(f.manager.accept(o.node_id, {o.offer.lease, o.offer.shot}));
+  }
+  const auto& c = offers[0].offer.shot == "comfy-shot" ? offers[0] : offers[1];
+  REQUIRE(f.manager.fail("multi", {c.offer.lease, "comfy-shot", "comfyui: HTTP 503", true}));
+  f.step();
+  auto retried = f.take<offer_event>();
+  REQUIRE(retried.size() == 1);
+  CHECK(retried[0].offer.shot == "comfy-shot");
+  CHECK(retried[0].node_id == "comfy-2");
+}

@@ -99,6 +99,18 @@ struct planner_settings {
   std::chrono::milliseconds max_shot{20000};
 };
 
+/// The HTTP generation providers render nodes may use (section `providers`):
+/// default endpoint URLs and the API keys, which are never taken from the
+/// command line and never logged.
+struct providers_settings {
+  std::string comfyui_url;
+  std::string comfyui_api_key;
+  std::string replicate_url = "https://api.replicate.com";
+  std::string replicate_api_token;
+  std::string runpod_url = "https://api.runpod.ai";
+  std::string runpod_api_key;
+};
+
 /// The whole configuration of a `reelfarm` process: defaults, then the YAML
 /// file, then `REELFARM_SECTION_KEY` environment variables, then flags.
 struct config {
@@ -111,6 +123,7 @@ struct config {
   farm_settings farm;
   plans_settings plans;
   crm_settings crm;
+  providers_settings providers;
 };
 
 /// What a configuration key holds.

@@ -64,6 +64,9 @@ result<reference_image> store_reference_image(const fs::path& media_dir, const s
   auto hex = hex_sha256(*bytes);
   auto stored = fs::path("references") / (hex + ext);
   if (!fs::exists(media_dir / stored, ec)) {
+    if (auto made = ensure_directory(media_dir / "references", 0755); !made) {
+      return made.error();
+    }
     if (auto w = write_file_atomically(media_dir / stored, *bytes, 0644); !w) {
       return error(actors_errc::invalid_settings,
                    "cannot store reference image: " + w.error().message());

@@ -121,13 +121,30 @@ TEST_CASE("a film rendered through three providers and the animatic, with provid
   auto coordinator = std::move(c).value();
   std::atomic<bool> stop{false};
   std::thread loop([&] { coordinator->run([&] { return stop.load(); }); });
+  std::vector<child_process> nodes;
+  // Stops nodes and the coordinator however the test ends (a failed REQUIRE too).
+  struct cleanup {
+    std::vector<child_process>& nodes;
+    std::atomic<bool>& stop;
+    std::thread& loop;
+    ~cleanup() {
+      for (auto& n : nodes) {
+        n.signal(SIGTERM);
+        n.wait_for(10s);
+      }
+      stop = true;
+      loop.join();
+      ::unsetenv("REELFARM_PROVIDERS_REPLICATE_API_TOKEN");
+      ::unsetenv("REELFARM_PROVIDERS_RUNPOD_API_KEY");
+    }
+  } guard{nodes, stop, loop};
 
-  auto workflow =
-      std::string(REELFARM_SOURCE_DIR) + "/tests/farm/workflows/reference_to_image_api.json";
-  auto comfy_spec = "comfyui=" + comfy.url() + ",workflow=" + workflow + ",poll_ms=100";
+  auto workflows = std::string(REELFARM_SOURCE_DIR) + "/tests/farm/workflows/";
+  auto comfy_spec = "comfyui=" + comfy.url() + ",workflow=" + workflows +
+                    "text_to_image_api.json,reference_workflow=" + workflows +
+                    "reference_to_image_api.json,poll_ms=100";
   auto replicate_spec = "replicate=" + replicate.url() + ",model=acme/video,delay_scale=0.2";
   auto runpod_spec = "runpod=" + runpod.url() + ",endpoint=ep-film,poll_ms=100";
-  std::vector<child_process> nodes;
   nodes.push_back(start_node(dir.path() / "node-a", co.bind, media, {"animatic", comfy_spec}));
   nodes.push_back(
       start_node(dir.path() / "node-b", co.bind, media, {comfy_spec, replicate_spec, runpod_spec}));
@@ -186,6 +203,13 @@ TEST_CASE("a film rendered through three providers and the animatic, with provid
       std::this_thread::sleep_for(100ms);
     }
     INFO("job error: " << view.error);
+    if (view.status != "complete") {
+      for (const char* n : {"node-a", "node-b", "node-c"}) {
+        std::ifstream log(dir.path() / n / "node.log");
+        std::string text((std::istreambuf_iterator<char>(log)), {});
+        WARN(n << " log:\n" << text.substr(text.size() > 6000 ? text.size() - 6000 : 0));
+      }
+    }
     REQUIRE(view.status == "complete");
 
     // The film: every shot, H.264 + AAC, as long as the shots together.
@@ -231,12 +255,4 @@ TEST_CASE("a film rendered through three providers and the animatic, with provid
       CHECK(text.find(key) == std::string::npos);
     }
   }
-  for (auto& n : nodes) {
-    n.signal(SIGTERM);
-    n.wait_for(10s);
-  }
-  stop = true;
-  loop.join();
-  ::unsetenv("REELFARM_PROVIDERS_REPLICATE_API_TOKEN");
-  ::unsetenv("REELFARM_PROVIDERS_RUNPOD_API_KEY");
 }

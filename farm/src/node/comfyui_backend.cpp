@@ -85,39 +85,58 @@ bool queue_has(const json& list, const std::string& id) {
 }  // namespace
 
 comfyui_backend::comfyui_backend(provider_settings settings, std::string workflow,
-                                 std::string client_id)
+                                 std::string with_reference, std::string client_id)
     : generation_backend(std::move(settings)),
       workflow_(std::move(workflow)),
+      reference_workflow_(std::move(with_reference)),
       client_id_(std::move(client_id)) {}
 
-result<std::unique_ptr<comfyui_backend>> comfyui_backend::create(provider_settings settings) {
-  if (settings.workflow.empty()) {
-    return error(farm_errc::invalid_argument, "comfyui needs workflow=FILE (API format)");
-  }
-  auto text = read_file(settings.workflow);
+namespace {
+
+// Reads and checks a workflow file in API format.
+result<std::string> load_workflow(const std::string& file) {
+  auto text = read_file(file);
   if (!text) {
-    return error(farm_errc::invalid_argument,
-                 "cannot read the ComfyUI workflow " + settings.workflow);
+    return error(farm_errc::invalid_argument, "cannot read the ComfyUI workflow " + file);
   }
   auto doc = json::parse(*text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || doc.empty()) {
     return error(farm_errc::invalid_argument,
-                 settings.workflow + " is not a ComfyUI workflow in API format (a JSON object)");
+                 file + " is not a ComfyUI workflow in API format (a JSON object)");
   }
   for (const auto& [id, node] : doc.items()) {
     if (!node.is_object() || !node.value("class_type", json()).is_string() ||
         !node.value("inputs", json()).is_object()) {
       return error(farm_errc::invalid_argument,
-                   settings.workflow + ": node " + id +
+                   file + ": node " + id +
                        " has no class_type/inputs; export the workflow with \"Save (API)\"");
     }
+  }
+  return doc.dump();
+}
+
+}  // namespace
+
+result<std::unique_ptr<comfyui_backend>> comfyui_backend::create(provider_settings settings) {
+  if (settings.workflow.empty()) {
+    return error(farm_errc::invalid_argument, "comfyui needs workflow=FILE (API format)");
+  }
+  auto plain = load_workflow(settings.workflow);
+  if (!plain) {
+    return plain.error();
+  }
+  auto with_reference = settings.reference_workflow.empty()
+                            ? result<std::string>(*plain)
+                            : load_workflow(settings.reference_workflow);
+  if (!with_reference) {
+    return with_reference.error();
   }
   auto client = random_hex(16);
   if (!client) {
     return client.error();
   }
   return std::unique_ptr<comfyui_backend>(
-      new comfyui_backend(std::move(settings), doc.dump(), *client));
+      new comfyui_backend(std::move(settings), *plain, *with_reference, *client));
 }
 
 result<std::string> comfyui_backend::fill_workflow(const std::string& workflow_json,
@@ -178,15 +197,16 @@ result<std::string> comfyui_backend::upload_reference(provider_http& http,
 
 result<std::string> comfyui_backend::submit(provider_http& http, const generation_request& r,
                                             const render_job&) {
+  const auto& workflow = r.reference_image.empty() ? workflow_ : reference_workflow_;
   std::string reference;
-  if (!r.reference_image.empty() && workflow_.find("{{reference_image}}") != std::string::npos) {
+  if (!r.reference_image.empty() && workflow.find("{{reference_image}}") != std::string::npos) {
     auto uploaded = upload_reference(http, r);
     if (!uploaded) {
       return uploaded.error();
     }
     reference = *uploaded;
   }
-  auto filled = fill_workflow(workflow_, r, reference);
+  auto filled = fill_workflow(workflow, r, reference);
   if (!filled) {
     return filled.error();
   }

@@ -221,6 +221,12 @@ void node_agent::work(std::uint64_t lease, lease_offer_msg offer, render_backend
     post(done_msg{lease, offer.shot, out->artifact, out->checksum, out->duration_ms});
   } else {
     bool retryable = !out.error().is(farm_errc::invalid_argument);
+    log::warn("node", "lease failed",
+              {{"lease", lease},
+               {"shot", offer.shot},
+               {"backend", offer.backend},
+               {"retryable", retryable},
+               {"error", out.error().message()}});
     post(failed_msg{lease, offer.shot, out.error().message(), retryable});
   }
 }

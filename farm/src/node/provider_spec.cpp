@@ -51,6 +51,8 @@ result<provider_settings> parse_provider_spec(const std::string& spec,
       s.name = value;
     } else if (key == "workflow") {
       s.workflow = value;
+    } else if (key == "reference_workflow") {
+      s.reference_workflow = value;
     } else if (key == "model") {
       s.model = value;
     } else if (key == "endpoint") {

@@ -24,7 +24,9 @@ namespace reelfarm::farm {
 /// (duration × fps) | | `{{fps}}` | frames per second |
 ///
 /// A string that is exactly one numeric placeholder becomes a JSON number;
-/// inside longer strings placeholders are replaced as text.
+/// inside longer strings placeholders are replaced as text. With
+/// `reference_workflow=FILE`, shots that carry a character reference image
+/// use that workflow (e.g. with an IP-Adapter) and the others `workflow`.
 ///
 /// Wire: `POST /prompt {"prompt", "client_id"}` (a 400 reports `error` and
 /// `node_errors`, quoted in the failure); `GET /history/{prompt_id}` until it
@@ -55,10 +57,12 @@ class comfyui_backend final : public generation_backend {
   void cancel(provider_http& http, const std::string& id) override;
 
  private:
-  comfyui_backend(provider_settings settings, std::string workflow, std::string client_id);
+  comfyui_backend(provider_settings settings, std::string workflow, std::string with_reference,
+                  std::string client_id);
   result<std::string> upload_reference(provider_http& http, const generation_request& request);
 
   std::string workflow_;
+  std::string reference_workflow_;  ///< for shots with a reference image
   std::string client_id_;
   std::mutex mutex_;
   std::set<std::string> uploaded_;           ///< reference hashes the server already has

@@ -20,6 +20,8 @@ struct provider_settings {
   std::string url;       ///< base URL, e.g. http://127.0.0.1:8188
   std::string api_key;   ///< from config or environment only; never logged
   std::string workflow;  ///< comfyui: workflow file in API format
+  /// comfyui: workflow for shots with a character reference image; empty: `workflow`
+  std::string reference_workflow;
   std::string model;     ///< replicate: "owner/name", "owner/name:version" or a version id
   std::string endpoint;  ///< runpod: endpoint id
   std::chrono::seconds deadline{900};   ///< per shot, from submit to the last byte

@@ -83,6 +83,21 @@ struct crm_settings {
   std::chrono::milliseconds send_interval{1000};
 };
 
+/// Publishing to YouTube (section `youtube`; issue #11). Publishing is off
+/// while client_id or token_key is empty.
+struct youtube_settings {
+  std::string client_id;      ///< Google OAuth client id
+  std::string client_secret;  ///< Google OAuth client secret
+  std::string redirect_uri;   ///< the gateway's /api/v1/youtube/callback as Google calls it
+  std::string token_key;      ///< encrypts refresh tokens at rest and signs OAuth states
+  std::string auth_url = "https://accounts.google.com/o/oauth2/v2/auth";
+  std::string token_url = "https://oauth2.googleapis.com/token";
+  std::string revoke_url = "https://oauth2.googleapis.com/revoke";
+  std::string api_url = "https://www.googleapis.com/youtube/v3";
+  std::string upload_url = "https://www.googleapis.com/upload/youtube/v3";
+  int chunk_size = 8 << 20;  ///< bytes per PUT; a multiple of 256 KiB
+};
+
 /// The render farm's coordinator and its link to the nodes (section `farm`).
 struct farm_settings {
   std::string bind = "tcp://127.0.0.1:7700";  ///< where the coordinator listens for nodes
@@ -124,6 +139,7 @@ struct config {
   plans_settings plans;
   crm_settings crm;
   providers_settings providers;
+  youtube_settings youtube;
 };
 
 /// What a configuration key holds.

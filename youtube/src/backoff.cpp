@@ -21,9 +21,8 @@ bool backoff::wait(int attempt, const std::function<bool()>& stop) {
     if (stop && stop()) {
       return false;
     }
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50),
-                                                      until - std::chrono::steady_clock::now()));
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
   }
   return !(stop && stop());
 }

@@ -17,9 +17,8 @@ error google_error(const http_response& response, std::string_view what) {
         message = body.value("error_description", std::string());
       } else if (e->is_object()) {  // the Data API: {error: {code, message, errors[{reason}]}}
         message = e->value("message", std::string());
-        if (auto errors = e->find("errors");
-            errors != e->end() && errors->is_array() && !errors->empty() &&
-            (*errors)[0].is_object()) {
+        if (auto errors = e->find("errors"); errors != e->end() && errors->is_array() &&
+                                             !errors->empty() && (*errors)[0].is_object()) {
           reason = (*errors)[0].value("reason", std::string());
         }
       }

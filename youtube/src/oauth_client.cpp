@@ -37,8 +37,7 @@ result<token_grant> oauth_client::token_request(const std::string& form,
   http_request request;
   request.method = "POST";
   request.url = options_.token_url;
-  request.headers = {"Content-Type: application/x-www-form-urlencoded",
-                     "Accept: application/json"};
+  request.headers = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
   const auto body = form + "&client_id=" + url_encode(options_.client_id) +
                     "&client_secret=" + url_encode(options_.client_secret);
   request.body = body;

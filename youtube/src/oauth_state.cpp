@@ -30,9 +30,8 @@ std::string make_oauth_state(const token_cipher& cipher, const std::string& user
 result<std::string> verify_oauth_state(const token_cipher& cipher, const std::string& state,
                                        std::chrono::system_clock::time_point now) {
   auto invalid = [](const char* why) {
-    return error(youtube_errc::invalid_state,
-                 std::string("the OAuth state is not valid: ") + why +
-                     "; start again with GET /api/v1/youtube/connect");
+    return error(youtube_errc::invalid_state, std::string("the OAuth state is not valid: ") + why +
+                                                  "; start again with GET /api/v1/youtube/connect");
   };
   if (state.size() > 512) {
     return invalid("too long");
@@ -52,8 +51,8 @@ result<std::string> verify_oauth_state(const token_cipher& cipher, const std::st
   }
   auto expiry_text = message.substr(first + 1, second - first - 1);
   std::int64_t expiry = 0;
-  auto [end, ec] = std::from_chars(expiry_text.data(), expiry_text.data() + expiry_text.size(),
-                                   expiry);
+  auto [end, ec] =
+      std::from_chars(expiry_text.data(), expiry_text.data() + expiry_text.size(), expiry);
   if (ec != std::errc() || end != expiry_text.data() + expiry_text.size()) {
     return invalid("malformed");
   }

@@ -191,8 +191,8 @@ resumable_uploader::step resumable_uploader::put(const std::string& session_uri,
                               std::to_string(first + static_cast<std::int64_t>(bytes.size()) - 1) +
                               "/" + std::to_string(total));
     // A slow link must not fail a large chunk: a second per 256 KiB on top.
-    request.timeout = options_.request_timeout +
-                      std::chrono::seconds(1 + bytes.size() / chunk_granularity);
+    request.timeout =
+        options_.request_timeout + std::chrono::seconds(1 + bytes.size() / chunk_granularity);
   }
   return classify(http_.perform(request), bytes.empty() ? "upload status query" : "upload chunk");
 }
@@ -203,8 +203,8 @@ result<uploaded_video> resumable_uploader::upload(const upload_source& source,
   file_handle file;
   file.fd = ::open(source.file.c_str(), O_RDONLY | O_CLOEXEC);
   if (file.fd < 0) {
-    return error(youtube_errc::file, "cannot open the film " + source.file.string() + ": " +
-                                         std::strerror(errno));
+    return error(youtube_errc::file,
+                 "cannot open the film " + source.file.string() + ": " + std::strerror(errno));
   }
   const auto total = static_cast<std::int64_t>(::lseek(file.fd, 0, SEEK_END));
   if (total <= 0) {
@@ -216,8 +216,8 @@ result<uploaded_video> resumable_uploader::upload(const upload_source& source,
       hooks.on_progress(held, total);
     }
   };
-  std::vector<char> buffer(std::min<std::int64_t>(static_cast<std::int64_t>(options_.chunk_size),
-                                                  total));
+  std::vector<char> buffer(
+      std::min<std::int64_t>(static_cast<std::int64_t>(options_.chunk_size), total));
   std::int64_t offset = 0;
   bool offset_known = false;  // after an interruption, ask before sending
   bool renewed = false;
@@ -308,8 +308,7 @@ result<uploaded_video> resumable_uploader::upload(const upload_source& source,
         progress(offset);
         break;
       case outcome::expired:
-        log::info(component, "the upload session expired; starting a new one",
-                  {{"held", offset}});
+        log::info(component, "the upload session expired; starting a new one", {{"held", offset}});
         ++stats_.expired_sessions;
         session_uri.clear();
         break;

@@ -22,8 +22,8 @@ std::string to_base64(const unsigned char* data, std::size_t size, int variant) 
 bool from_base64(std::string_view text, int variant, std::vector<unsigned char>& out) {
   out.assign(text.size(), 0);
   std::size_t length = 0;
-  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &length,
-                        nullptr, variant) != 0) {
+  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &length, nullptr,
+                        variant) != 0) {
     return false;
   }
   out.resize(length);
@@ -84,10 +84,9 @@ result<std::string> token_cipher::open(std::string_view sealed) const {
     return error(youtube_errc::crypto, "a stored YouTube token is not in the sealed format");
   }
   std::string plain(raw.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
-  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
-                                 raw.data() + crypto_secretbox_NONCEBYTES,
-                                 raw.size() - crypto_secretbox_NONCEBYTES, raw.data(),
-                                 box_key_.data()) != 0) {
+  if (crypto_secretbox_open_easy(
+          reinterpret_cast<unsigned char*>(plain.data()), raw.data() + crypto_secretbox_NONCEBYTES,
+          raw.size() - crypto_secretbox_NONCEBYTES, raw.data(), box_key_.data()) != 0) {
     return error(youtube_errc::crypto,
                  "a stored YouTube token cannot be decrypted: youtube.token_key changed or the "
                  "record was altered; the user must connect the channel again");

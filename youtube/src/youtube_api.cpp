@@ -67,16 +67,15 @@ result<channel_info> youtube_api::my_channel() {
   return info;
 }
 
-result<std::string> youtube_api::set_thumbnail(const std::string& video_id,
-                                               std::string_view image,
+result<std::string> youtube_api::set_thumbnail(const std::string& video_id, std::string_view image,
                                                const std::string& content_type) {
   if (image.size() > 2 * 1024 * 1024) {
     return error(youtube_errc::file, "the thumbnail is larger than YouTube's 2 MB limit");
   }
   http_request request;
   request.method = "POST";
-  request.url = options_.upload_url + "/thumbnails/set?videoId=" + url_encode(video_id) +
-                "&uploadType=media";
+  request.url =
+      options_.upload_url + "/thumbnails/set?videoId=" + url_encode(video_id) + "&uploadType=media";
   request.headers = {"Content-Type: " + content_type, "Accept: application/json"};
   request.body = image;
   auto json = call_json(std::move(request), "thumbnails.set");
@@ -126,10 +125,9 @@ result<std::string> youtube_api::insert_playlist_item(const std::string& playlis
   request.url = options_.api_url + "/playlistItems?part=snippet";
   request.headers = {"Content-Type: application/json", "Accept: application/json"};
   const auto body =
-      nlohmann::json{
-          {"snippet",
-           {{"playlistId", playlist_id},
-            {"resourceId", {{"kind", "youtube#video"}, {"videoId", video_id}}}}}}
+      nlohmann::json{{"snippet",
+                      {{"playlistId", playlist_id},
+                       {"resourceId", {{"kind", "youtube#video"}, {"videoId", video_id}}}}}}
           .dump();
   request.body = body;
   auto json = call_json(std::move(request), "playlistItems.insert");

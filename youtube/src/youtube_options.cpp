@@ -18,7 +18,7 @@ result<void> youtube_options::validate() const {
     return ok();
   }
   const std::pair<const char*, const std::string*> urls[] = {
-      {"youtube.auth_url", &auth_url},   {"youtube.token_url", &token_url},
+      {"youtube.auth_url", &auth_url},     {"youtube.token_url", &token_url},
       {"youtube.revoke_url", &revoke_url}, {"youtube.api_url", &api_url},
       {"youtube.upload_url", &upload_url}, {"youtube.redirect_uri", &redirect_uri}};
   for (const auto& [name, url] : urls) {
@@ -28,8 +28,9 @@ result<void> youtube_options::validate() const {
     }
   }
   if (chunk_size == 0 || chunk_size % chunk_granularity != 0) {
-    return error(youtube_errc::config, "youtube.chunk_size must be a multiple of 262144 bytes, not " +
-                                           std::to_string(chunk_size));
+    return error(
+        youtube_errc::config,
+        "youtube.chunk_size must be a multiple of 262144 bytes, not " + std::to_string(chunk_size));
   }
   if (auto key = token_cipher::create(token_key); !key) {
     return key.error();

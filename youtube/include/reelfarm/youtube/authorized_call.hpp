@@ -11,8 +11,8 @@ namespace reelfarm::youtube {
 
 /// How an authorized call retries.
 struct retry_settings {
-  int max_retries = 8;                ///< 5xx and network errors
-  std::function<bool()> stop;         ///< interrupts backoff waits
+  int max_retries = 8;         ///< 5xx and network errors
+  std::function<bool()> stop;  ///< interrupts backoff waits
 };
 
 /// Sends `request` with a bearer token from `tokens`: one renewal and retry

@@ -40,8 +40,9 @@ struct youtube_options {
   std::int64_t daily_uploads = 100;
   std::int64_t daily_units = 10000;
   /// OAuth consent scopes.
-  std::string scope = "https://www.googleapis.com/auth/youtube.upload "
-                      "https://www.googleapis.com/auth/youtube";
+  std::string scope =
+      "https://www.googleapis.com/auth/youtube.upload "
+      "https://www.googleapis.com/auth/youtube";
 
   /// True when publishing is switched on (client id and key configured).
   bool enabled() const noexcept { return !client_id.empty() && !token_key.empty(); }

@@ -20,6 +20,7 @@
 #include "reelfarm/store/job_repository.hpp"
 #include "reelfarm/store/plan_catalog.hpp"
 #include "reelfarm/store/store_services.hpp"
+#include "reelfarm/youtube/upload_worker.hpp"
 
 namespace reelfarm::app {
 namespace {
@@ -36,8 +37,9 @@ void print_usage(std::FILE* out) {
       "    gateway      the HTTP API (gateway.host:gateway.port); it queues and\n"
       "                 cancels render jobs in PostgreSQL\n"
       "    coordinator  the farm coordinator (farm.bind; render nodes join it), the\n"
-      "                 render actors that run every queued job, and the Salesforce\n"
-      "                 mirror when crm.enabled\n"
+      "                 render actors that run every queued job, the Salesforce\n"
+      "                 mirror when crm.enabled, and YouTube uploads when\n"
+      "                 youtube.client_id and youtube.token_key are set\n"
       "    all          both in one process (the default)\n"
       "  Render nodes: `reelfarm node --join <farm.bind> --media-dir <data dir>/media`.\n"
       "  Coordinators elect a leader with a PostgreSQL advisory lock: several may run\n"
@@ -287,6 +289,11 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   if (!cfg) {
     return exit_usage;
   }
+  const auto yt = youtube::options_from(cfg->youtube);
+  if (auto valid = yt.validate(); !valid) {
+    std::fprintf(stderr, "reelfarm serve: %s\n", valid.error().message().c_str());
+    return exit_usage;
+  }
   signals::install_stop_handlers();
   metrics::register_build_info(REELFARM_VERSION);
   auto services = store_services::open(*cfg);
@@ -368,7 +375,8 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
                                        static_cast<std::size_t>(cfg->postgres.pool_size),
                                        media_dir,
                                        connect_address(cfg->farm.bind),
-                                       cfg->planner};
+                                       cfg->planner,
+                                       yt};
     auto started = gateway::http_server::start(gateway_options_from(cfg->gateway), backends);
     if (!started) {
       std::fprintf(stderr, "reelfarm serve: %s\n", started.error().message().c_str());
@@ -385,6 +393,22 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
       return exit_failure;
     }
   }
+  // YouTube uploads run in the coordinator role, next to the render actors.
+  std::unique_ptr<youtube::upload_worker> uploads;
+  if (yt.enabled() && serve_farm && !check) {
+    youtube::upload_worker_options wo;
+    wo.youtube = yt;
+    wo.postgres_dsn = (*services)->postgres_dsn();
+    wo.redis_url = (*services)->redis_url();
+    wo.media_dir = media_dir;
+    auto made = youtube::upload_worker::create(wo);
+    if (!made) {
+      std::fprintf(stderr, "reelfarm serve: %s\n", made.error().message().c_str());
+      return exit_failure;
+    }
+    uploads = std::move(made).value();
+    uploads->start();
+  }
   print_status(**services);
   if (server) {
     std::printf("  gateway      http://%s:%d/api/v1  (docs: /api/docs)\n",
@@ -397,6 +421,10 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   std::printf("  crm sync     %s\n", crm_runner    ? "running"
                                      : !serve_farm ? "off (role gateway)"
                                                    : "off (crm.enabled: false)");
+  std::printf("  youtube      %s\n", uploads         ? "uploading"
+                                     : !serve_farm   ? "off (role gateway)"
+                                     : !yt.enabled() ? "off (youtube.client_id, token_key)"
+                                                     : "off (--check)");
   std::fflush(stdout);
   if (!check) {
     log::info("serve", "ready; stop with Ctrl-C or SIGTERM");
@@ -409,6 +437,9 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   }
   if (crm_runner) {
     crm_runner->stop();
+  }
+  if (uploads) {
+    uploads->stop();  // an upload under way resumes from its session at the next start
   }
   if (farm_role) {
     farm_role->stop();

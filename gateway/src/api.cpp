@@ -251,7 +251,8 @@ api_state::api_state(const gateway_options& o, const gateway_backends& b, passwo
       redis_url(b.redis_url),
       refresh_tokens(pool, o.refresh_ttl),
       directory(pool),
-      limiter(b.redis_url, std::chrono::milliseconds(200)) {}
+      limiter(b.redis_url, std::chrono::milliseconds(200)),
+      youtube(b.youtube) {}
 
 result<std::unique_ptr<api>> api::create(const gateway_options& options,
                                          const gateway_backends& backends) {
@@ -273,6 +274,7 @@ result<std::unique_ptr<api>> api::create(const gateway_options& options,
   add_media_routes(*state);
   add_event_routes(*state);
   add_node_routes(*state);
+  add_youtube_routes(*state);
   return std::unique_ptr<api>(new api(std::move(state)));
 }
 

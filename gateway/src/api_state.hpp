@@ -23,6 +23,7 @@
 #include "reelfarm/store/credit_ledger.hpp"
 #include "reelfarm/store/pg_pool.hpp"
 #include "reelfarm/store/project_repository.hpp"
+#include "reelfarm/youtube/youtube_options.hpp"
 
 namespace reelfarm::gateway {
 
@@ -46,6 +47,7 @@ struct api_state {
   refresh_token_store refresh_tokens;
   user_directory directory;
   rate_limiter limiter;
+  youtube::youtube_options youtube;  ///< publishing is off unless enabled()
   router routes;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::mutex stats_mutex;
@@ -60,6 +62,7 @@ void add_job_routes(api_state& s);
 void add_media_routes(api_state& s);
 void add_event_routes(api_state& s);
 void add_node_routes(api_state& s);
+void add_youtube_routes(api_state& s);
 
 /// Whether GET/DELETE /api/v1/jobs/{id} must run on the blocking pool.
 bool job_route_needs_blocking(const api_state& s, std::string_view method,

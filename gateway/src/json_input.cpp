@@ -47,6 +47,8 @@ std::string_view kind_name(json_kind kind) {
       return "a boolean";
     case json_kind::object:
       return "an object";
+    case json_kind::array:
+      return "an array";
   }
   return "a value";
 }
@@ -61,6 +63,8 @@ bool has_kind(const nlohmann::json& v, json_kind kind) {
       return v.is_boolean();
     case json_kind::object:
       return v.is_object();
+    case json_kind::array:
+      return v.is_array();
   }
   return false;
 }

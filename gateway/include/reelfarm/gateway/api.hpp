@@ -14,6 +14,7 @@
 #include "reelfarm/gateway/http_message.hpp"
 #include "reelfarm/gateway/router.hpp"
 #include "reelfarm/store/plan_catalog.hpp"
+#include "reelfarm/youtube/youtube_options.hpp"
 
 namespace reelfarm::gateway {
 
@@ -32,6 +33,8 @@ struct gateway_backends {
   /// How screenplays become shots: the render route prices a film with it
   /// before queueing, as the supervisor will.
   planner_settings planner;
+  /// Publishing to YouTube (issue #11); off unless youtube.enabled().
+  youtube::youtube_options youtube;
 };
 
 struct api_state;

@@ -12,7 +12,7 @@
 namespace reelfarm::gateway {
 
 /// The JSON type a body field must have.
-enum class json_kind { string, integer, boolean, object };
+enum class json_kind { string, integer, boolean, object, array };
 
 /// One field a JSON body may carry.
 struct field_spec {

@@ -127,6 +127,14 @@ std::optional<http_response> authorize(const api_state& s, const route& r, reque
   }
   auto token = bearer_token(ctx.request);
   if (token.empty()) {
+    // The web console's session: the access token in an HttpOnly cookie.
+    auto from_cookie = cookie_access_token(ctx.request);
+    if (auto* refused = std::get_if<http_response>(&from_cookie)) {
+      return std::move(*refused);
+    }
+    token = std::move(std::get<std::string>(from_cookie));
+  }
+  if (token.empty()) {
     return unauthorized("unauthenticated", "this route needs an 'Authorization: Bearer' token");
   }
   auto claims = verify_cached(s, token);

@@ -1,4 +1,5 @@
 // Sign-up, login, token refresh and logout; users/me.
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -37,16 +38,29 @@ bool plausible_email(const std::string& email) {
   return true;
 }
 
+// The new pair: in the body for API clients; for the console in HttpOnly
+// cookies only, so no script on the page can read (or leak) a token.
 http_response token_pair(const api_state& s, const issued_refresh& refresh, int status,
-                         std::optional<nlohmann::json> user) {
-  nlohmann::json body = {{"access_token", issue_access_token(s, refresh.user_id, refresh.role)},
-                         {"refresh_token", refresh.token},
-                         {"token_type", "Bearer"},
-                         {"expires_in", s.options.access_ttl.count()}};
+                         std::optional<nlohmann::json> user, const http_request& req) {
+  nlohmann::json body;
+  http_response res;
+  if (from_console(req)) {
+    auto ttl = std::min(s.options.cookie_access_ttl, s.options.access_ttl);
+    body = {{"token_type", "cookie"}, {"expires_in", ttl.count()}};
+    res = json_response(status, {});
+    set_session_cookies(s, req, res, issue_access_token(s, refresh.user_id, refresh.role, ttl),
+                        refresh.token);
+  } else {
+    body = {{"access_token", issue_access_token(s, refresh.user_id, refresh.role)},
+            {"refresh_token", refresh.token},
+            {"token_type", "Bearer"},
+            {"expires_in", s.options.access_ttl.count()}};
+    res = json_response(status, {});
+  }
   if (user) {
     body["user"] = std::move(*user);
   }
-  auto res = json_response(status, dump_json(body));
+  res.body = dump_json(body);
   res.set_header("Cache-Control", "no-store");
   return res;
 }
@@ -57,7 +71,7 @@ http_response start_session(api_state& s, const user_account& user, int status,
   if (!refresh) {
     return from_error(refresh.error(), req);
   }
-  return token_pair(s, *refresh, status, user_json(user));
+  return token_pair(s, *refresh, status, user_json(user), req);
 }
 
 http_response do_register(api_state& s, request_context& ctx) {
@@ -99,29 +113,72 @@ http_response do_login(api_state& s, request_context& ctx) {
   });
 }
 
+// Optional in the schema: the console sends its refresh token as a cookie
+// (which its scripts cannot read) and an empty object as the body.
 constexpr std::array<field_spec, 1> refresh_fields{{
-    {"refresh_token", json_kind::string, true, 256},
+    {"refresh_token", json_kind::string, false, 256},
 }};
+
+// The refresh token of the body, else the console's refresh cookie; nullopt
+// when there is neither (API clients must send it in the body, as before).
+std::optional<std::string> presented_refresh(const nlohmann::json& body, const http_request& req) {
+  if (body.contains("refresh_token")) {
+    return string_field(body, "refresh_token");
+  }
+  if (from_console(req)) {
+    if (auto cookie = cookie_value(req, refresh_cookie); cookie && !cookie->empty()) {
+      return cookie;
+    }
+  }
+  return std::nullopt;
+}
+
+http_response missing_refresh() {
+  return error_response(422, "validation_failed", "missing required field 'refresh_token'");
+}
 
 http_response do_refresh(api_state& s, request_context& ctx) {
   return with_json(ctx.request, refresh_fields, [&](const nlohmann::json& body) {
-    auto next = s.refresh_tokens.rotate(string_field(body, "refresh_token"));
-    if (!next) {
-      return from_error(next.error(), ctx.request);
+    auto token = presented_refresh(body, ctx.request);
+    if (!token) {
+      if (from_console(ctx.request)) {
+        return error_response(401, "unauthenticated", "no session: sign in again");
+      }
+      return missing_refresh();
     }
-    return token_pair(s, *next, 200, std::nullopt);
+    auto next = s.refresh_tokens.rotate(*token);
+    if (!next) {
+      auto res = from_error(next.error(), ctx.request);
+      if (from_console(ctx.request) && res.status == 401) {
+        clear_session_cookies(s, ctx.request, res);  // a dead session: stop sending it
+      }
+      return res;
+    }
+    return token_pair(s, *next, 200, std::nullopt, ctx.request);
   });
 }
 
 http_response do_logout(api_state& s, request_context& ctx) {
   return with_json(ctx.request, refresh_fields, [&](const nlohmann::json& body) {
-    auto done = s.refresh_tokens.revoke_family(string_field(body, "refresh_token"));
-    if (!done) {
-      return from_error(done.error(), ctx.request);
+    auto token = presented_refresh(body, ctx.request);
+    bool console = from_console(ctx.request);
+    if (!token && !console) {
+      return missing_refresh();
     }
+    if (token) {
+      auto done = s.refresh_tokens.revoke_family(*token);
+      if (!done && !console) {
+        return from_error(done.error(), ctx.request);
+      }
+    }
+    // The console is signed out whatever became of its refresh token: a
+    // page that asked to leave must not keep a session.
     http_response res;
     res.status = 204;
     res.content_type.clear();
+    if (console) {
+      clear_session_cookies(s, ctx.request, res);
+    }
     return res;
   });
 }

@@ -63,6 +63,7 @@ void add_media_routes(api_state& s);
 void add_event_routes(api_state& s);
 void add_node_routes(api_state& s);
 void add_youtube_routes(api_state& s);
+void add_plan_routes(api_state& s);
 
 /// Whether GET/DELETE /api/v1/jobs/{id} must run on the blocking pool.
 bool job_route_needs_blocking(const api_state& s, std::string_view method,
@@ -100,6 +101,40 @@ nlohmann::json user_json(const user_account& user);
 /// An access token for `user_id`, and its lifetime.
 std::string issue_access_token(const api_state& s, const std::string& user_id,
                                const std::string& role);
+
+/// The header the web console sends on every request ("X-Requested-With:
+/// reelfarm-console"). A cross-site form or image cannot set it, so a cookie
+/// session is honoured for unsafe methods only when it is present (CSRF).
+inline constexpr std::string_view console_header_value = "reelfarm-console";
+/// Cookie names of a browser session: the access token (Path=/) and the
+/// refresh token (Path=/api/v1/auth, so no other request carries it).
+inline constexpr std::string_view access_cookie = "reelfarm_access";
+inline constexpr std::string_view refresh_cookie = "reelfarm_refresh";
+
+/// Whether the request comes from the console (carries the console header).
+bool from_console(const http_request& request);
+
+/// The value of cookie `name` in the request's Cookie header, if any.
+std::optional<std::string> cookie_value(const http_request& request, std::string_view name);
+
+/// The access token of a cookie session when the request has no bearer
+/// token: "" when it has no access cookie, or the 403 for a cookie on an
+/// unsafe method without the console header.
+std::variant<std::string, http_response> cookie_access_token(const http_request& request);
+
+/// Adds the Set-Cookie headers of a browser session: the access token
+/// (HttpOnly, SameSite=Strict, Path=/, Max-Age `access_ttl`) and the refresh
+/// token (Path=/api/v1/auth, Max-Age refresh_ttl); Secure over https.
+void set_session_cookies(const api_state& s, const http_request& request, http_response& response,
+                         const std::string& access_token, const std::string& refresh_token);
+
+/// Adds Set-Cookie headers that delete both session cookies.
+void clear_session_cookies(const api_state& s, const http_request& request,
+                           http_response& response);
+
+/// An access token for `user_id` valid for `ttl`.
+std::string issue_access_token(const api_state& s, const std::string& user_id,
+                               const std::string& role, std::chrono::seconds ttl);
 
 /// A string field of a validated body, or `fallback`.
 std::string string_field(const nlohmann::json& body, const char* name, std::string fallback = {});

@@ -234,8 +234,10 @@ class session : public std::enable_shared_from_this<session> {
     if (!res.content_type.empty()) {
       out->set(http::field::content_type, res.content_type);
     }
+    // insert, not set: a response may carry several Set-Cookie headers
+    // (set_header keeps every other name unique).
     for (auto& [name, value] : res.headers) {
-      out->set(name, value);
+      out->insert(name, value);
     }
     out->body() = std::move(res.body);
     out->keep_alive(keep);

@@ -43,6 +43,15 @@ struct gateway_options {
   std::string jwt_issuer = "reelfarm";
   std::chrono::seconds access_ttl{24 * 3600};
   std::chrono::seconds refresh_ttl{30 * 24 * 3600};
+  /// Lifetime of the access token a browser session (the web console) gets
+  /// in its HttpOnly cookie: short, as the console refreshes it silently.
+  std::chrono::seconds cookie_access_ttl{15 * 60};
+  /// Marks session cookies Secure even when the request does not say it came
+  /// over https (X-Forwarded-Proto, an https Origin); set behind TLS proxies
+  /// that send neither.
+  bool secure_cookies = false;
+  /// The Grafana dashboards the console links operators to; empty: no link.
+  std::string grafana_url;
 
   /// Origins allowed by CORS; "*" allows any. Empty: no CORS headers.
   std::vector<std::string> cors_origins;

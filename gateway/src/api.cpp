@@ -180,6 +180,9 @@ http_response dispatch(api_state& s, http_request& req, const route*& matched) {
   if (auto res = preflight(s.options, req)) {
     return std::move(*res);
   }
+  if (auto console = serve_console(s, req)) {
+    return std::move(*console);
+  }
   auto match = s.routes.match(req.method, req.path);
   matched = match.found;
   if (match.found == nullptr) {
@@ -283,6 +286,7 @@ result<std::unique_ptr<api>> api::create(const gateway_options& options,
   add_event_routes(*state);
   add_node_routes(*state);
   add_youtube_routes(*state);
+  add_plan_routes(*state);
   return std::unique_ptr<api>(new api(std::move(state)));
 }
 

@@ -65,6 +65,10 @@ void add_node_routes(api_state& s);
 void add_youtube_routes(api_state& s);
 void add_plan_routes(api_state& s);
 
+/// The web console's files for GET / and /console/*, with their security
+/// headers; nullopt for every other request.
+std::optional<http_response> serve_console(const api_state& s, const http_request& request);
+
 /// Whether GET/DELETE /api/v1/jobs/{id} must run on the blocking pool.
 bool job_route_needs_blocking(const api_state& s, std::string_view method,
                               const std::string& job_id, std::string_view query);

@@ -32,6 +32,9 @@ packages=(
   catch2 libbenchmark-dev clang wrk
   # promtool and a real Prometheus for the observability tests (tests/dashboards)
   prometheus
+  # the web console's browser tests (tests/web): Node.js runs playwright-core,
+  # which drives Debian's headless Chromium
+  nodejs npm chromium
   # the local Salesforce server the CRM tests start (standard library only)
   python3
   # the deploy/ checks (YAML) and the multi-host test (ip netns, veth, bridge)
@@ -81,7 +84,8 @@ run_tests() {  # run_tests DIR
 
 case "${1:-}" in
   deps)
-    install_packages ;;
+    install_packages
+    tests/web/install.sh ;;
   build)
     install_packages
     build build ;;
@@ -92,6 +96,7 @@ case "${1:-}" in
     ./build/apps/reelfarm/reelfarm render examples/sample.fountain --out reelfarm-out --nodes 2 ;;
   test)
     install_packages
+    tests/web/install.sh
     build build
     run_tests build
     # CI has 90 minutes in all: the sanitizer pass (a second full build) runs

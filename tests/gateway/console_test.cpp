@@ -89,9 +89,9 @@ TEST_CASE("POST /plan previews scenes, shots, characters, length and price", "[g
   auto empty = env.send("POST", "/api/v1/plan", {{"script", "   \n"}}, {user.auth()});
   CHECK(empty.status == 422);
   CHECK(empty.error_code() == "invalid_screenplay");
-  auto settings = env.send("POST", "/api/v1/plan",
-                           {{"script", short_script}, {"settings", {{"resolution", "huge"}}}},
-                           {user.auth()});
+  auto settings =
+      env.send("POST", "/api/v1/plan",
+               {{"script", short_script}, {"settings", {{"resolution", "huge"}}}}, {user.auth()});
   CHECK(settings.status == 422);
   CHECK(settings.error_code() == "invalid_settings");
   CHECK(env.send("POST", "/api/v1/plan", {{"script", short_script}}).status == 401);

@@ -1,0 +1,363 @@
+// Browser end-to-end test of the web console (issue #14): starts `reelfarm
+// serve` and two `reelfarm node` processes on free ports, then drives
+// Debian's headless Chromium with playwright-core through what a creator
+// and an operator do: sign up, plan preview, render with live progress to
+// 100%, play the film with its subtitles, credits, sign out; an admin drains
+// a node. Screenshots of the main pages go to --out.
+//
+//   node console.e2e.mjs --reelfarm build/apps/reelfarm/reelfarm --out DIR
+//
+// Exit status: 0 passed, 1 failed, 77 skipped (no Chromium).
+import { spawn, execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    reelfarm: { type: 'string' },
+    out: { type: 'string', default: 'screenshots' },
+    chromium: { type: 'string', default: process.env.REELFARM_CHROMIUM || '/usr/bin/chromium' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const SCRIPT = `Title: The Keeper
+Author: Browser Test
+
+INT. LIGHTHOUSE - NIGHT
+
+The lamp turns. MARA climbs the last steps with a lantern.
+
+MARA
+Someone has to keep it lit.
+
+EXT. CLIFF - DAWN
+
+Waves break below. TOMAS waits by the rail.
+
+TOMAS
+You stayed all night again.
+`;
+
+const started = Date.now();
+function log(message) {
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+  log(`ok: ${message}`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** serve + two animatic nodes in a scratch folder; stop() ends them all. */
+class Farm {
+  constructor(binary) {
+    this.binary = binary;
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'reelfarm-web-e2e-'));
+    // As root the embedded PostgreSQL runs as 'postgres', which must enter it.
+    chmodSync(this.dir, 0o755);
+    this.data = path.join(this.dir, 'data');
+    this.children = [];
+  }
+
+  spawnLogged(argv, logFile) {
+    const out = openSync(logFile, 'a');
+    const child = spawn(this.binary, argv, { stdio: ['ignore', out, out] });
+    this.children.push(child);
+    return child;
+  }
+
+  serveLog() {
+    try {
+      return readFileSync(path.join(this.dir, 'serve.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  async start() {
+    const farmPort = await freePort();
+    this.endpoint = `tcp://127.0.0.1:${farmPort}`;
+    this.serve = this.spawnLogged([
+      '--data-dir', this.data,
+      '--set', 'gateway.port=0',
+      '--set', `farm.bind=${this.endpoint}`,
+      '--set', 'gateway.rate_limit_per_user=100000',
+      '--set', 'gateway.rate_limit_per_ip=100000',
+      '--set', 'gateway.rate_limit_login_per_ip=100000',
+      'serve',
+    ], path.join(this.dir, 'serve.log'));
+    const ready = /gateway +http:\/\/127\.0\.0\.1:([0-9]+)\/api\/v1/;
+    for (let i = 0; i < 1800; i++) {
+      const text = this.serveLog();
+      const m = text.match(ready);
+      if (m && text.includes('msg="ready')) {
+        this.base = `http://127.0.0.1:${m[1]}`;
+        break;
+      }
+      if (this.serve.exitCode !== null) throw new Error(`serve exited:\n${text}`);
+      await sleep(100);
+    }
+    if (!this.base) throw new Error(`serve did not become ready:\n${this.serveLog()}`);
+    for (let i = 0; i < 2; i++) {
+      const nodeDir = path.join(this.dir, `node-${i}`);
+      mkdirSync(nodeDir, { recursive: true });
+      this.spawnLogged(['--log-level', 'warn', 'node', '--join', this.endpoint, '--backend', 'animatic',
+        '--media-dir', path.join(this.data, 'media'), '--node-dir', nodeDir], path.join(nodeDir, 'node.log'));
+    }
+    log(`farm up at ${this.base} (coordinator ${this.endpoint}, data ${this.dir})`);
+  }
+
+  /** Makes the user with `email` an administrator (no API route does that). */
+  makeAdmin(email) {
+    const services = JSON.parse(readFileSync(path.join(this.data, 'run', 'services.json'), 'utf8'));
+    execFileSync('psql', [services.postgres.dsn, '-v', 'ON_ERROR_STOP=1', '-qc',
+      `UPDATE users SET role = 'admin' WHERE email = '${email.replace(/'/g, "''")}'`]);
+  }
+
+  async stop() {
+    for (const child of this.children.slice(1)) child.kill('SIGTERM');
+    if (this.serve) this.serve.kill('SIGTERM');
+    const deadline = Date.now() + 60000;
+    for (const child of this.children) {
+      while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) await sleep(100);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    if (!args.keep) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function api(base, method, p, body) {
+  const res = await fetch(`${base}/api/v1${p}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+async function main() {
+  if (!args.reelfarm || !existsSync(args.reelfarm)) {
+    console.error('usage: node console.e2e.mjs --reelfarm PATH [--out DIR]');
+    return 2;
+  }
+  if (!existsSync(args.chromium)) {
+    console.log(`SKIP: no Chromium at ${args.chromium} (Debian package chromium; deploy/setup.sh deps)`);
+    return 77;
+  }
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch {
+    console.log('SKIP: playwright-core is not installed (tests/web/install.sh)');
+    return 77;
+  }
+  const out = path.resolve(args.out);
+  mkdirSync(out, { recursive: true });
+  const farm = new Farm(path.resolve(args.reelfarm));
+  let browser;
+  let page;
+  try {
+    await farm.start();
+    browser = await chromium.launch({
+      executablePath: args.chromium,
+      headless: true,
+      // As root (CI containers) Chromium's sandbox cannot start.
+      args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    const consoleErrors = [];
+    // A 401 while no one is signed in is expected; Chromium logs every failed
+    // load, so only script errors and other messages count.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    const shot = async (name, p = page) => {
+      await p.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
+      log(`screenshot ${path.join(out, `${name}.png`)}`);
+    };
+
+    // --- sign up ---
+    const response = await page.goto(farm.base + '/');
+    const headers = response.headers();
+    check(headers['content-security-policy'].includes("default-src 'self'"), 'the page has a strict CSP');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await shot('01-sign-in');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    await page.getByLabel('Name (optional)').fill('Mara Browser');
+    await page.getByLabel('Email').fill('mara@example.com');
+    await page.getByLabel('Password (at least 8 characters)').fill('a long enough password');
+    await shot('02-sign-up');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    check(await page.evaluate(() => !document.cookie.includes('reelfarm_')), 'session cookies are HttpOnly');
+    check(await page.evaluate(() => localStorage.length === 0), 'nothing in localStorage');
+    const cookies = await context.cookies();
+    check(cookies.some((c) => c.name === 'reelfarm_access' && c.httpOnly && c.sameSite === 'Strict'),
+      'the access cookie is HttpOnly and SameSite=Strict');
+    await shot('03-projects-empty');
+
+    // --- new project with the plan preview ---
+    await page.getByRole('link', { name: 'New project' }).first().click();
+    await page.getByRole('heading', { name: 'New project' }).waitFor();
+    await page.getByLabel('Title').fill('The Keeper');
+    await page.getByLabel('Screenplay (Fountain)').fill(SCRIPT);
+    await page.getByTestId('plan-shots').waitFor();
+    const scenes = await page.getByTestId('plan-scenes').textContent();
+    const shots = Number(await page.getByTestId('plan-shots').textContent());
+    const cost = await page.getByTestId('plan-cost').textContent();
+    check(scenes === '2', `the preview shows 2 scenes (${scenes})`);
+    check(shots >= 4, `the preview shows the shots (${shots})`);
+    check(cost === '3 credits', `the preview shows the cost (${cost})`);
+    check(await page.getByText('MARA (').count() > 0, 'the preview names the characters');
+    await shot('04-new-project-preview');
+
+    // --- render, following the live progress ---
+    await page.getByRole('button', { name: 'Create and render' }).click();
+    await page.waitForURL(/#\/project\//);
+    const projectId = decodeURIComponent(page.url().split('#/project/')[1]);
+    await page.getByRole('heading', { name: 'The Keeper' }).waitFor();
+    const seen = [];
+    let midShot = false;
+    const deadline = Date.now() + 240000;
+    for (;;) {
+      const percent = await page.getByTestId('percent').textContent();
+      const status = await page.getByTestId('status').textContent();
+      const shotsText = await page.getByTestId('shots').textContent();
+      if (seen.length === 0 || seen[seen.length - 1].percent !== percent || seen[seen.length - 1].status !== status) {
+        seen.push({ percent, status, shots: shotsText });
+        log(`progress ${percent} ${status} shots ${shotsText} step "${await page.getByTestId('step').textContent()}" eta ${await page.getByTestId('eta').textContent()}`);
+      }
+      if (!midShot && status === 'processing' && percent !== '0%') {
+        midShot = true;
+        await shot('05-project-rendering');
+      }
+      if (status === 'complete' || status === 'failed' || status === 'cancelled') break;
+      if (Date.now() > deadline) throw new Error('the render did not finish in 240 s');
+      await sleep(100);
+    }
+    const last = seen[seen.length - 1];
+    check(last.status === 'complete', 'the render completed');
+    check(last.percent === '100%', 'the progress reached 100%');
+    check(/^(\d+)\/\1$/.test(last.shots), `every shot is done (${last.shots})`);
+    check(seen.length >= 2, `progress was shown live (${seen.length} distinct states)`);
+    check(await page.locator('#progress').evaluate((el) => el.value) === 100, 'the progress bar is full');
+
+    // --- the film with its subtitles ---
+    const video = page.getByTestId('film');
+    await video.waitFor();
+    await page.waitForFunction(() => document.querySelector('video').readyState >= 2, null, { timeout: 30000 });
+    const played = await video.evaluate(async (v) => {
+      v.muted = true;
+      await v.play();
+      const t0 = v.currentTime;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const track = v.textTracks[0];
+      track.mode = 'showing';
+      for (let i = 0; i < 50 && (!track.cues || track.cues.length === 0); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return { readyState: v.readyState, t0, t1: v.currentTime, duration: v.duration,
+        kind: track.kind, cues: track.cues ? track.cues.length : 0,
+        firstCue: track.cues && track.cues.length ? track.cues[0].text : '', poster: v.poster };
+    });
+    log(`video ${JSON.stringify(played)}`);
+    check(played.readyState >= 2, `the film loaded (readyState ${played.readyState})`);
+    check(played.t1 > played.t0, `the film plays (currentTime ${played.t0} -> ${played.t1})`);
+    check(played.kind === 'subtitles' && played.cues > 0, `the subtitles track has cues (${played.cues})`);
+    check(played.poster.includes('/media/thumbnail'), 'the thumbnail is the poster');
+    await video.evaluate((v) => v.pause());
+    const downloads = await page.locator('.downloads a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    check(downloads.length === 5, 'five download links');
+    const film = await page.evaluate(async (href) => {
+      const r = await fetch(href, { headers: { Range: 'bytes=0-99' } });
+      return { status: r.status, length: (await r.arrayBuffer()).byteLength };
+    }, downloads[0]);
+    check(film.status === 206 && film.length === 100, 'the film download answers ranges with the cookie');
+    await shot('06-project-film');
+
+    // --- projects list, credits ---
+    await page.getByRole('link', { name: 'Projects', exact: true }).click();
+    await page.getByRole('link', { name: 'The Keeper' }).waitFor();
+    check((await page.locator('tbody tr').first().textContent()).includes('complete'), 'the list shows the status');
+    await shot('07-projects');
+    await page.getByRole('link', { name: /Credits/ }).click();
+    await page.getByTestId('balance').waitFor();
+    await page.getByText(/render of/).first().waitFor();
+    await shot('08-credits');
+
+    // --- the phone layout ---
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phonePage = await phone.newPage();
+    await phonePage.goto(farm.base + '/#/signin');
+    await phonePage.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await phonePage.getByLabel('Email').fill('mara@example.com');
+    await phonePage.getByLabel('Password').fill('a long enough password');
+    await phonePage.getByRole('button', { name: 'Sign in' }).click();
+    await phonePage.getByRole('link', { name: 'The Keeper' }).click();
+    await phonePage.getByTestId('film').waitFor();
+    const overflow = await phonePage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 1, `no sideways scrolling on a phone (${overflow}px)`);
+    await shot('09-phone-project', phonePage);
+    await phone.close();
+
+    // --- sign out ---
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    const after = await page.evaluate(async () => (await fetch('/api/v1/users/me')).status);
+    check(after === 401, 'signed out: the session is gone');
+    check((await context.cookies()).every((c) => !c.name.startsWith('reelfarm_') || c.value === ''), 'the cookies are cleared');
+
+    // --- an operator drains a node ---
+    const reg = await api(farm.base, 'POST', '/auth/register', { email: 'ops@example.com', password: 'a long enough password' });
+    check(reg.status === 201, 'the operator registered');
+    farm.makeAdmin('ops@example.com');
+    await page.getByLabel('Email').fill('ops@example.com');
+    await page.getByLabel('Password').fill('a long enough password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Operators' }).click();
+    await page.getByRole('heading', { name: 'Render nodes' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=nodes] tbody tr[data-state]').length === 2, null, { timeout: 30000 });
+    await shot('10-operators');
+    const firstRow = page.locator('[data-testid=nodes] tbody tr[data-state]').first();
+    const nodeId = await firstRow.locator('button').getAttribute('data-node');
+    await firstRow.getByRole('button', { name: /^Drain/ }).click();
+    const drained = page.locator(`[data-testid=nodes] tbody tr:has(button[data-node="${nodeId}"])`);
+    await drained.getByRole('button', { name: /^Undrain/ }).waitFor({ timeout: 15000 });
+    const state = await drained.getAttribute('data-state');
+    check(state === 'draining' || state === 'drained', `the node ${nodeId} is ${state}`);
+    await shot('11-operators-drained');
+    check(consoleErrors.length === 0, `no errors in the browser console${consoleErrors.length ? ': ' + consoleErrors.join(' | ') : ''}`);
+    log(`passed; screenshots in ${out}`);
+    return 0;
+  } catch (err) {
+    console.error(`FAILED: ${err.stack || err}`);
+    if (page) await page.screenshot({ path: path.join(out, 'failure.png'), fullPage: true }).catch(() => {});
+    console.error('--- serve.log (tail) ---\n' + farm.serveLog().split('\n').slice(-40).join('\n'));
+    return 1;
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    await farm.stop();
+  }
+}
+
+process.exitCode = await main();

@@ -201,6 +201,8 @@ gateway::gateway_options gateway_options_from(const gateway_settings& g) {
   o.access_ttl = duration_cast<seconds>(g.access_token_ttl);
   o.refresh_ttl = duration_cast<seconds>(g.refresh_token_ttl);
   o.cors_origins = split_commas(g.cors_origins);
+  o.grafana_url = g.grafana_url;
+  o.secure_cookies = g.secure_cookies;
   o.limits.per_user = g.rate_limit_per_user;
   o.limits.per_ip = g.rate_limit_per_ip;
   o.limits.login_per_ip = g.rate_limit_login_per_ip;

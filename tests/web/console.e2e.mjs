@@ -219,8 +219,13 @@ async function main() {
     // --- new project with the plan preview ---
     await page.getByRole('link', { name: 'New project' }).first().click();
     await page.getByRole('heading', { name: 'New project' }).waitFor();
+    // Upload the screenplay as a file; the title comes from its name.
+    await page.getByLabel('Upload a Fountain file').setInputFiles({
+      name: 'keeper.fountain', mimeType: 'text/plain', buffer: Buffer.from(SCRIPT),
+    });
+    await page.waitForFunction(() => document.getElementById('script').value.includes('INT. LIGHTHOUSE'));
+    check(await page.getByLabel('Title').inputValue() === 'keeper', 'the upload fills the screenplay and title');
     await page.getByLabel('Title').fill('The Keeper');
-    await page.getByLabel('Screenplay (Fountain)').fill(SCRIPT);
     await page.getByTestId('plan-shots').waitFor();
     const scenes = await page.getByTestId('plan-scenes').textContent();
     const shots = Number(await page.getByTestId('plan-shots').textContent());
@@ -240,12 +245,14 @@ async function main() {
     let midShot = false;
     const deadline = Date.now() + 240000;
     for (;;) {
-      const percent = await page.getByTestId('percent').textContent();
-      const status = await page.getByTestId('status').textContent();
-      const shotsText = await page.getByTestId('shots').textContent();
+      // One read of the whole panel: an update may land between two reads.
+      const { percent, status, shotsText, step, eta } = await page.evaluate(() => {
+        const text = (id) => document.querySelector(`[data-testid=${id}]`).textContent;
+        return { percent: text('percent'), status: text('status'), shotsText: text('shots'), step: text('step'), eta: text('eta') };
+      });
       if (seen.length === 0 || seen[seen.length - 1].percent !== percent || seen[seen.length - 1].status !== status) {
         seen.push({ percent, status, shots: shotsText });
-        log(`progress ${percent} ${status} shots ${shotsText} step "${await page.getByTestId('step').textContent()}" eta ${await page.getByTestId('eta').textContent()}`);
+        log(`progress ${percent} ${status} shots ${shotsText} step "${step}" eta ${eta}`);
       }
       if (!midShot && status === 'processing' && percent !== '0%') {
         midShot = true;
@@ -295,6 +302,17 @@ async function main() {
     check(film.status === 206 && film.length === 100, 'the film download answers ranges with the cookie');
     await shot('06-project-film');
 
+    // --- regenerate: every shot is reused, nothing is charged again ---
+    const balanceBefore = await page.locator('#balance').textContent();
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]').textContent !== 'complete',
+      null, { timeout: 10000 }).catch(() => {});
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]').textContent === 'complete'
+      && document.querySelector('[data-testid=percent]').textContent === '100%', null, { timeout: 120000 });
+    check(true, 'the regenerated film is complete');
+    await page.getByTestId('film').waitFor();
+    check(await page.locator('#balance').textContent() === balanceBefore, `regenerating charged nothing (${balanceBefore})`);
+
     // --- projects list, credits ---
     await page.getByRole('link', { name: 'Projects', exact: true }).click();
     await page.getByRole('link', { name: 'The Keeper' }).waitFor();
@@ -304,6 +322,26 @@ async function main() {
     await page.getByTestId('balance').waitFor();
     await page.getByText(/render of/).first().waitFor();
     await shot('08-credits');
+
+    // --- upgrade, then render another film and cancel it ---
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByRole('button', { name: 'Switch to Standard' }).click();
+    await page.waitForFunction(() => {
+      const current = document.querySelector('.plan.current h3');
+      const balance = document.querySelector('[data-testid=balance]');
+      return current && current.textContent === 'Standard' && balance && /^[1-9]/.test(balance.textContent);
+    });
+    check(true, `upgraded to Standard: ${await page.getByTestId('balance').textContent()}`);
+    await page.getByRole('link', { name: 'New project' }).first().click();
+    await page.getByLabel('Title').fill('Cancelled');
+    await page.getByLabel('Screenplay (Fountain)').fill(SCRIPT.replace('The Keeper', 'Cancelled').replace(/MARA/g, 'ANNA'));
+    await page.getByTestId('plan-shots').waitFor();
+    await page.getByRole('button', { name: 'Create and render' }).click();
+    await page.getByRole('heading', { name: 'Cancelled' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel render' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]').textContent === 'cancelled',
+      null, { timeout: 30000 });
+    check(await page.getByRole('button', { name: 'Cancel render' }).isHidden(), 'the render was cancelled');
 
     // --- the phone layout ---
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -333,7 +371,7 @@ async function main() {
     farm.makeAdmin('ops@example.com');
     await page.getByLabel('Email').fill('ops@example.com');
     await page.getByLabel('Password').fill('a long enough password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Password').press('Enter');  // the keyboard submits the form
     await page.getByRole('link', { name: 'Operators' }).click();
     await page.getByRole('heading', { name: 'Render nodes' }).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=nodes] tbody tr[data-state]').length === 2, null, { timeout: 30000 });

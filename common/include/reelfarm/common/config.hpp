@@ -54,7 +54,9 @@ struct gateway_settings {
   int max_upload_body = 16 * 1024 * 1024;  ///< bytes (screenplays)
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{75000};
-  std::string cors_origins;  ///< comma-separated; "*" for any; empty: no CORS
+  std::string cors_origins;     ///< comma-separated; "*" for any; empty: no CORS
+  std::string grafana_url;      ///< the dashboards the web console links to; empty: none
+  bool secure_cookies = false;  ///< console session cookies always Secure (TLS proxy)
   int rate_limit_per_user = 600;
   int rate_limit_per_ip = 1200;
   int rate_limit_login_per_ip = 10;

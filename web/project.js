@@ -117,6 +117,18 @@ export async function projectPage(id) {
     h('source', { src: mediaUrl(id, 'film', v), type: 'video/mp4' }),
     h('track', { kind: 'subtitles', srclang: 'en', label: 'English', src: mediaUrl(id, 'vtt', v), default: true }),
     'Your browser cannot play this film; download it below.');
+    // A range request refused mid-film (the access cookie lapsed while the
+    // tab slept) stops the video: renew the session and resume where it was.
+    let resumed = 0;
+    video.addEventListener('error', async () => {
+      if (Date.now() - resumed < 10000) return;
+      resumed = Date.now();
+      const at = video.currentTime;
+      if (await refresh()) {
+        video.load();
+        video.addEventListener('loadedmetadata', () => { video.currentTime = at; }, { once: true });
+      }
+    }, true);
     const link = (kind, label, file) => h('li', {}, h('a', { href: mediaUrl(id, kind, v), download: file, text: label }));
     film.replaceChildren(
       h('h2', { id: 'film-title', text: 'Film' }), video,

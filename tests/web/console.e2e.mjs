@@ -101,6 +101,7 @@ class Farm {
       '--set', 'gateway.rate_limit_per_user=100000',
       '--set', 'gateway.rate_limit_per_ip=100000',
       '--set', 'gateway.rate_limit_login_per_ip=100000',
+      '--set', 'gateway.grafana_url=https://grafana.example.com/d/reelfarm',
       'serve',
     ], path.join(this.dir, 'serve.log'));
     const ready = /gateway +http:\/\/127\.0\.0\.1:([0-9]+)\/api\/v1/;
@@ -375,6 +376,9 @@ async function main() {
     await page.getByRole('link', { name: 'Operators' }).click();
     await page.getByRole('heading', { name: 'Render nodes' }).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=nodes] tbody tr[data-state]').length === 2, null, { timeout: 30000 });
+    await page.getByRole('link', { name: 'Open the Grafana dashboards' }).waitFor();
+    check(await page.getByRole('link', { name: 'Open the Grafana dashboards' }).getAttribute('href')
+      === 'https://grafana.example.com/d/reelfarm', 'the operators page links to Grafana');
     await shot('10-operators');
     const firstRow = page.locator('[data-testid=nodes] tbody tr[data-state]').first();
     const nodeId = await firstRow.locator('button').getAttribute('data-node');

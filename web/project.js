@@ -90,11 +90,24 @@ export async function projectPage(id) {
     h('div', { class: 'split' }, scriptForm, preview.element));
   editor.addEventListener('toggle', () => { if (editor.open) preview.update(); }, { once: true });
 
+  const deleteBtn = h('button', { type: 'button', class: 'danger', text: 'Delete project' });
+  deleteBtn.addEventListener('click', async () => {
+    if (!window.confirm(`Delete "${project.title}" and its film? This cannot be undone.`)) return;
+    try {
+      await api('DELETE', `/projects/${encodeURIComponent(id)}`);
+      announce('Project deleted');
+      location.hash = '#/projects';
+    } catch (err) {
+      setError(error, err);
+    }
+  });
+
   show(project.title,
     h('p', {}, h('a', { href: '#/projects', text: '← Projects' })),
     h('div', { class: 'row' }, h('h1', { text: project.title || 'Untitled' }), status),
     notice ? h('p', { class: 'warn', role: 'status', text: notice }) : null,
     error, progress, film, editor,
+    h('div', { class: 'actions' }, deleteBtn),
     h('p', { class: 'muted', text: 'Publishing to YouTube arrives with another issue.' }));
 
   let job = null;

@@ -343,6 +343,11 @@ async function main() {
     await page.waitForFunction(() => document.querySelector('[data-testid=status]').textContent === 'cancelled',
       null, { timeout: 30000 });
     check(await page.getByRole('button', { name: 'Cancel render' }).isHidden(), 'the render was cancelled');
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByRole('button', { name: 'Delete project' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await page.getByRole('link', { name: 'The Keeper' }).waitFor();
+    check(await page.getByRole('link', { name: 'Cancelled' }).count() === 0, 'the cancelled project was deleted');
 
     // --- the phone layout ---
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

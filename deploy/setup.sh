@@ -32,9 +32,9 @@ packages=(
   catch2 libbenchmark-dev clang wrk
   # promtool and a real Prometheus for the observability tests (tests/dashboards)
   prometheus
-  # the web console's browser tests (tests/web): Node.js runs playwright-core,
-  # which drives Debian's headless Chromium
-  nodejs npm chromium
+  # the web console's browser tests (tests/web): playwright-core drives
+  # Debian's headless Chromium (Node.js and npm: see below)
+  chromium
   # the local Salesforce server the CRM tests start (standard library only)
   python3
   # the deploy/ checks (YAML) and the multi-host test (ip netns, veth, bridge)
@@ -45,6 +45,15 @@ packages=(
 # providing /usr/bin/kubectl would conflict with it).
 if ! command -v kubectl >/dev/null; then
   packages+=(kubernetes-client)
+fi
+# Node.js and npm run playwright-core: Debian's, unless a Node.js with its npm
+# is installed already (NodeSource's nodejs bundles npm and conflicts with
+# Debian's npm package).
+if ! command -v node >/dev/null; then
+  packages+=(nodejs)
+fi
+if ! command -v npm >/dev/null; then
+  packages+=(npm)
 fi
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -162,6 +162,7 @@ result<std::string> comfyui_backend::fill_workflow(const std::string& workflow_j
 result<std::string> comfyui_backend::upload_reference(provider_http& http,
                                                       const generation_request& r) {
   auto name = r.reference_image.filename().string();  // <sha256>.<ext>: same bytes, same name
+  std::lock_guard one_at_a_time(upload_mutex_);
   {
     std::lock_guard lock(mutex_);
     if (uploaded_.contains(r.reference_sha256)) {

@@ -65,7 +65,8 @@ class comfyui_backend final : public generation_backend {
   std::string reference_workflow_;  ///< for shots with a reference image
   std::string client_id_;
   std::mutex mutex_;
-  std::set<std::string> uploaded_;           ///< reference hashes the server already has
+  std::mutex upload_mutex_;         ///< one upload at a time: two slots never send the same image
+  std::set<std::string> uploaded_;  ///< reference hashes the server already has
   std::map<std::string, int> unseen_polls_;  ///< prompt id -> polls it was in no list
 };
 

@@ -340,6 +340,15 @@ TEST_CASE("replicate: predictions with backoff, billed time, download retries") 
     CHECK(count_requests(p, "POST", "/v1/predictions/") == 1);  // .../cancel
     CHECK(p.stats()["counters"]["cancelled"] == 1);
   }
+  SECTION("a shot past its deadline is cancelled at the provider") {
+    harness quick("replicate=" + p.url() + ",model=acme/video-model,deadline=1,delay_scale=0.1");
+    p.control("", {{"run_s", 5}});
+    auto out = quick.render(spec_of("sc3-sh9"));
+    REQUIRE_FALSE(out);
+    CHECK(out.error().is(farm_errc::timeout));
+    CHECK_THAT(out.error().message(), Catch::Contains("deadline of 1 s"));
+    CHECK(p.stats()["counters"]["cancelled"] == 1);
+  }
   SECTION("a 5xx on create fails the lease (retryable)") {
     p.control("/faults", {{"method", "POST"}, {"path", "/v1/predictions"}, {"status", 500}});
     auto out = h.render(spec_of("sc3-sh8"));
@@ -366,6 +375,17 @@ TEST_CASE("runpod: run, status, cancel, failures") {
     auto out = h.render(spec_of("sc4-sh2"));
     REQUIRE_FALSE(out);
     CHECK_THAT(out.error().message(), Catch::Contains("injected failure mid-job"));
+  }
+  SECTION("TIMED_OUT: the job outlived its execution timeout") {
+    p.control("", {{"timeout_jobs", 1}});
+    auto out = h.render(spec_of("sc4-sh8"));
+    REQUIRE_FALSE(out);
+    CHECK_THAT(out.error().message(), Catch::Contains("execution timeout"));
+    bool sent_policy = false;
+    for (const auto& r : p.requests()) {
+      sent_policy = sent_policy || r["path"] == "/v2/ep-video/run";
+    }
+    CHECK(sent_policy);
   }
   SECTION("a provider-side cancel") {
     p.control("", {{"cancel_jobs", 1}});

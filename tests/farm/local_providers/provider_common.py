@@ -9,7 +9,8 @@ ThreadingHTTPServer whose handler derives from ProviderHandler, which adds:
       GET  /__control/stats      counters and the jobs with their states
       POST /__control            {"run_s": 0.5, "queue_s": 0.1, "output": "png"|"pngs"|"mp4",
                                   "fail_jobs": N (fail mid-job), "cancel_jobs": N (the
-                                  provider cancels mid-job), "credit": false (402 on create),
+                                  provider cancels mid-job), "timeout_jobs": N (runpod:
+                                  TIMED_OUT), "credit": false (402 on create),
                                   "expire": true (jobs forgotten: 404)}
       POST /__control/faults     {"method": "GET", "path": "/prefix", "status": 503,
                                   "count": 2, "drop": false} answers the next COUNT

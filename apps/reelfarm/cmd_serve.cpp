@@ -339,7 +339,11 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
     bool leads = false;
     if (check) {
       auto tried = election->try_acquire();
-      leads = tried && *tried;
+      if (!tried) {
+        std::fprintf(stderr, "reelfarm serve: %s\n", tried.error().message().c_str());
+        return exit_failure;
+      }
+      leads = *tried;
     } else {
       leads = election->wait_to_lead([] { return signals::stop_requested(); });
     }
@@ -364,10 +368,12 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
       std::fprintf(stderr, "reelfarm serve: coordinator: %s\n", r.error().message().c_str());
       return exit_failure;
     }
-    election->watch([&leader_lost] {
-      leader_lost = true;
-      signals::request_stop();  // exit 1 below: the supervisor restarts us as a standby
-    });
+    if (!check) {
+      election->watch([&leader_lost] {
+        leader_lost = true;
+        signals::request_stop();  // exit 1 below: the supervisor restarts us as a standby
+      });
+    }
   }
   std::unique_ptr<gateway::http_server> server;
   if (serve_gateway) {
@@ -434,6 +440,9 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
     }
     log::info("serve", "stopping", {{"signal", signals::stop_signal()}});
   }
+  if (election) {
+    election->stop_watching();  // stopping now: losing the lock's session is expected
+  }
   if (server) {
     server->stop();
   }
@@ -446,6 +455,7 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   if (farm_role) {
     farm_role->stop();
   }
+  election.reset();  // releases the lock: a standby may bind farm.bind now
   if (auto r = (*services)->stop(); !r) {
     std::fprintf(stderr, "reelfarm serve: %s\n", r.error().message().c_str());
     return exit_failure;

@@ -25,10 +25,7 @@ struct leader_election::session {
 leader_election::leader_election(std::string dsn) : dsn_(std::move(dsn)) {}
 
 leader_election::~leader_election() {
-  stopping_ = true;
-  if (watcher_.joinable()) {
-    watcher_.join();
-  }
+  stop_watching();
   release();
 }
 
@@ -73,7 +70,6 @@ result<bool> leader_election::try_acquire() {
     pqxx::nontransaction tx(conn_->conn);
     bool won =
         tx.exec1("SELECT pg_try_advisory_lock(" + std::to_string(lock_key) + ")")[0].as<bool>();
-    leading_ = won;
     return won;
   } catch (const std::exception& e) {
     release();
@@ -88,8 +84,24 @@ bool leader_election::wait_to_lead(const std::function<bool()>& stopping,
   while (!stopping()) {
     auto won = try_acquire();
     if (won && *won) {
+      if (said_standby) {
+        // The previous leader may be alive and not know yet that its session
+        // ended (terminated by an operator, or cut off): it notices at its
+        // next check, within `watch`'s period. Wait longer than that before
+        // dispatching, so that two leaders never run jobs at once.
+        log::info("serve", "standby: got the leader lock; waiting out the previous leader",
+                  {{"grace_ms", takeover_grace.count()}});
+        auto until = std::chrono::steady_clock::now() + takeover_grace;
+        while (!stopping() && std::chrono::steady_clock::now() < until) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (stopping()) {
+          break;
+        }
+      }
       log::info("serve", "leader: this coordinator holds the leader lock",
                 {{"lock_key", lock_key}});
+      leading_ = true;
       return true;
     }
     if (!won && !said_failing) {
@@ -110,6 +122,13 @@ bool leader_election::wait_to_lead(const std::function<bool()>& stopping,
     }
   }
   return false;
+}
+
+void leader_election::stop_watching() {
+  stopping_ = true;
+  if (watcher_.joinable()) {
+    watcher_.join();
+  }
 }
 
 void leader_election::watch(std::function<void()> on_lost, std::chrono::milliseconds every) {

@@ -28,18 +28,25 @@ class leader_election {
   /// from the migrations' key ("reelfarm").
   static constexpr long long lock_key = 0x72666c6561646572LL;
 
+  /// How long a standby that got the lock waits before it leads: longer than
+  /// the period of `watch` (1 s) plus a round trip, so that a previous leader
+  /// whose session was ended under it has stopped dispatching first.
+  static constexpr std::chrono::milliseconds takeover_grace{2500};
+
   explicit leader_election(std::string dsn);
   ~leader_election();
   leader_election(const leader_election&) = delete;
   leader_election& operator=(const leader_election&) = delete;
 
-  /// One attempt: connects when needed and tries the lock. True: this process
-  /// leads from now on. False: another session holds it. An error: PostgreSQL
+  /// One attempt: connects when needed and tries the lock. True: this
+  /// process holds it from now on (`leading()` turns true only through
+  /// `wait_to_lead`). False: another session holds it. An error: PostgreSQL
   /// cannot be reached (the caller retries).
   result<bool> try_acquire();
 
   /// Blocks until this process leads (true) or `stopping()` (false), trying
-  /// every `poll` and logging "standby: waiting for the leader" once.
+  /// every `poll` and logging "standby: waiting for the leader" once. A
+  /// standby that gets the lock leads after `takeover_grace`.
   bool wait_to_lead(const std::function<bool()>& stopping,
                     std::chrono::milliseconds poll = std::chrono::seconds(1));
 
@@ -49,7 +56,11 @@ class leader_election {
   void watch(std::function<void()> on_lost,
              std::chrono::milliseconds every = std::chrono::seconds(1));
 
-  /// True while this process holds the lock (what /readyz reports).
+  /// Stops the watching thread without releasing the lock: for an orderly
+  /// stop, before the servers the lock's session depends on go away.
+  void stop_watching();
+
+  /// True while this process leads (what /readyz reports).
   bool leading() const noexcept { return leading_.load(); }
 
   /// The DSN with TCP keepalive and user-timeout settings added, so that a

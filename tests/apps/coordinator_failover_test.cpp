@@ -175,3 +175,50 @@ TEST_CASE("the standby coordinator takes over a render when the leader is killed
   // The film is whole: no shot was lost or rendered twice into it.
   CHECK(job["shots_done"] == job["shots_total"]);
 }
+
+TEST_CASE("a leader whose lock session ends stops leading and exits 1, then the standby leads",
+          "[failover][integration]") {
+  scratch_database db;
+  temp_dir dir;
+  auto farm = "tcp://127.0.0.1:" + port_text();
+  auto coordinator = [&](const std::string& name, const std::string& health) {
+    return process(name, dir.path() / (name + ".log"),
+                   {REELFARM_BINARY, "--data-dir", (dir.path() / "data").string(), "--set",
+                    "postgres.dsn=" + db.dsn(), "--set", "redis.url=" + test_services().redis_url,
+                    "--set", "farm.bind=" + farm, "serve", "--role", "coordinator", "--health-port",
+                    "127.0.0.1:" + health});
+  };
+  auto health_a = port_text();
+  auto health_b = port_text();
+  auto leader = coordinator("coordinator-a", health_a);
+  REQUIRE(leader.wait_for_output("leader: this coordinator holds the leader lock", 60s));
+  auto standby = coordinator("coordinator-b", health_b);
+  REQUIRE(standby.wait_for_output("standby: waiting for the leader", 60s));
+
+  // An operator (or a PostgreSQL restart) ends the leader's lock session.
+  {
+    pqxx::connection conn(db.dsn());
+    pqxx::nontransaction tx(conn);
+    auto ended = tx.exec1(
+                       "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE "
+                       "locktype = 'advisory' AND granted AND database = (SELECT oid FROM "
+                       "pg_database WHERE datname = current_database()) AND "
+                       "((classid::bigint << 32) | objid::bigint) = 8243395350629737842")[0]
+                     .as<int>();
+    REQUIRE(ended == 1);
+  }
+  INFO(leader.output());
+  REQUIRE(leader.child.wait_for(10s));
+  CHECK(leader.child.exit_status() == 1);
+  CHECK(leader.output().find("leader lock lost") != std::string::npos);
+  // The standby leads only after the previous leader's grace period.
+  INFO(standby.output());
+  REQUIRE(standby.wait_for_output("leader: this coordinator holds the leader lock", 10s));
+  CHECK(standby.output().find("waiting out the previous leader") != std::string::npos);
+  bool ready = false;
+  for (int i = 0; i < 50 && !ready; ++i) {
+    ready = call("GET", "http://127.0.0.1:" + health_b + "/readyz", {}, {}, 2).status == 200;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(ready);
+}

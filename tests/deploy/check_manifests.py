@@ -52,6 +52,9 @@ for external in ("reelfarm-postgres", "reelfarm-redis"):
               f"{external} is not an external service")
 if coordinator:
     check(coordinator["spec"]["replicas"] == 2, "coordinator: not 2 replicas (leader + standby)")
+    # A rolling update would wait forever for a standby to become ready.
+    check(coordinator["spec"].get("strategy", {}).get("type") == "Recreate",
+          "coordinator: strategy is not Recreate")
     c = container(coordinator)
     check("--role" in c["args"] and "coordinator" in c["args"], "coordinator: not --role coordinator")
     check("--health-port" in c["args"], "coordinator: no --health-port for its probes")

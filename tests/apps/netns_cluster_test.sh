@@ -3,7 +3,7 @@
 # veth pairs to a bridge that lives in a namespace of its own, private
 # 10.77.0.0/24 addresses that exist only inside this run's namespaces:
 #   db    10.77.0.1   PostgreSQL, Redis (external-DSN mode) and the coordinator
-#   gw    10.77.0.2   a gateway (serve --role gateway)
+#   gw    10.77.0.2   a gateway (serve --role gateway); gw2 10.77.0.3 a second one
 #   n1-n3 10.77.0.11+ three render nodes; n4 joins later
 # A screenplay goes in through the gateway. Mid-render, the link of a node
 # holding a lease is cut (a partition: its packets vanish at the bridge),
@@ -112,6 +112,7 @@ wait_log() {  # wait_log NAME TEXT SECONDS
 
 add_host db 10.77.0.1
 add_host gw 10.77.0.2
+add_host gw2 10.77.0.3
 for i in 1 2 3 4; do add_host "n$i" "10.77.0.1$i"; done
 log "namespaces up: ${namespaces[*]}"
 
@@ -152,6 +153,11 @@ ready() { in_ns db curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://1
 spawn gateway gw "${common[@]}" --set gateway.host=10.77.0.2 --set gateway.port=8080 \
   serve --role gateway
 wait_log gateway 'msg="ready' 60
+# A second gateway: gateways share nothing but PostgreSQL and Redis, so a job
+# submitted through one is followed through the other.
+spawn gateway2 gw2 "${common[@]}" --set gateway.host=10.77.0.3 --set gateway.port=8080 \
+  serve --role gateway
+wait_log gateway2 'msg="ready' 60
 start_node() {
   mkdir -p "$work/node-$1"
   spawn "node$1" "n$1" "$rf" node --join tcp://10.77.0.1:7700 --backend animatic \
@@ -159,15 +165,20 @@ start_node() {
 }
 for i in 1 2 3; do start_node $i; done
 for i in 1 2 3; do wait_log "node$i" "registered" 30; done
-log "farm up: coordinator (db), gateway (gw), nodes n1 n2 n3"
+log "farm up: coordinator (db), gateways (gw, gw2), nodes n1 n2 n3"
 
 api="http://10.77.0.2:8080/api/v1"
-# call METHOD PATH [TOKEN] [BODY]: prints the body, then the status on the last line
+# call METHOD PATH [TOKEN] [BODY]: prints the body, then the status on the last
+# line; through the gateway in gw, or in $via (gw2) when set.
 call() {
   local args=(-sS -X "$1" -H "Content-Type: application/json" -w '\n%{http_code}' --max-time 60)
   [ -n "${3:-}" ] && args+=(-H "Authorization: Bearer $3")
   [ -n "${4:-}" ] && args+=(--data-binary "$4")
-  in_ns gw curl "${args[@]}" "$api$2"
+  if [ "${via:-gw}" = gw2 ]; then
+    in_ns gw2 curl "${args[@]}" "http://10.77.0.3:8080/api/v1$2"
+  else
+    in_ns gw curl "${args[@]}" "$api$2"
+  fi
 }
 body() { sed '$d'; }
 field() { python3 -c 'import json,sys; v=json.load(sys.stdin)
@@ -219,7 +230,7 @@ if [ "$mode" = partition ]; then
   sleep 12   # longer than farm.lease_ttl (5 s): the victim's leases expire
   ip -n "$hub" link set "n$victim" up
   log "partition healed: n$victim back"
-  stopping="node1 node2 node3 node4 gateway coordinator"
+  stopping="node1 node2 node3 node4 gateway gateway2 coordinator"
 else
   [ "$(ready 9466)" = 503 ] || fail "the standby's /readyz is not 503"
   kill -KILL "$pid_coordinator"
@@ -232,12 +243,12 @@ else
   grep -qF "leader: this coordinator holds the leader lock" "$work/coordinator_b.log" ||
     fail "the standby does not say it leads"
   log "standby took over within ${took} s (whole seconds)"
-  stopping="node1 node2 node3 gateway coordinator_b"
+  stopping="node1 node2 node3 gateway gateway2 coordinator_b"
 fi
 
 status=""
 for _ in $(seq ${JOB_WAIT_HALF_SECONDS:-600}); do
-  status="$(call GET "/jobs/$job" "$token" | body | field status)"
+  status="$(via=gw2 call GET "/jobs/$job" "$token" | body | field status)"
   case "$status" in complete|failed|cancelled) break ;; esac
   sleep 0.5
 done
@@ -247,7 +258,7 @@ if [ "$status" != complete ]; then
   sql "SELECT epoch, shot_id, node_id, state, reason FROM farm_leases ORDER BY epoch" >&2 || true
   fail "the job ended ${status:-nowhere}, not complete"
 fi
-log "job complete"
+log "job complete (followed through the second gateway)"
 
 # Once: one job for the project, every shot done exactly once.
 [ "$(sql "SELECT count(*) FROM ai_jobs WHERE project_id = '$project'")" = 1 ] ||

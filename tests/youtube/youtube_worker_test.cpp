@@ -9,6 +9,8 @@
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
+#include "reelfarm/crm_sync/outbox_drainer.hpp"
+#include "reelfarm/crm_sync/salesforce_client.hpp"
 #include "reelfarm/store/errc.hpp"
 #include "reelfarm/store/pg_pool.hpp"
 #include "reelfarm/testing/services.hpp"
@@ -20,7 +22,9 @@
 #include "reelfarm/youtube/token_cipher.hpp"
 #include "reelfarm/youtube/upload_repository.hpp"
 #include "reelfarm/youtube/upload_worker.hpp"
+#include "support/local_salesforce.hpp"
 #include "support/local_youtube.hpp"
+#include "support/mirror_check.hpp"
 
 using namespace reelfarm;
 using namespace reelfarm::youtube;
@@ -314,4 +318,45 @@ TEST_CASE("refresh tokens are stored sealed", "[youtube][store]") {
           .as<std::string>();
   CHECK(stored.starts_with("v1:"));
   CHECK(stored.find("1//") == std::string::npos);
+}
+
+TEST_CASE("a published upload is mirrored to Salesforce as YouTube_Integration__c",
+          "[youtube][crm]") {
+  fixture f;
+  upload_repository uploads(f.pool);
+  auto request = f.request();
+  request.playlist_title = "Reelfarm films";
+  auto made = uploads.create(request);
+  REQUIRE(made);
+  auto worker = upload_worker::create(f.worker_options());
+  REQUIRE(worker);
+  REQUIRE(*(*worker)->run_once());
+  auto done = uploads.get(f.user, made->id);
+  REQUIRE(done);
+  REQUIRE(done->status == "complete");
+
+  reelfarm::testing::local_salesforce sf;
+  pqxx::connection conn(f.db.dsn());
+  crm::salesforce_client client(sf.options());
+  crm::outbox_drainer drainer(conn, client, sf.options());
+  for (int i = 0; i < 20; ++i) {
+    auto pass = drainer.drain_once();
+    REQUIRE(pass);
+    CHECK(pass->dead_lettered == 0);
+    if (pass->claimed_rows == 0) {
+      break;
+    }
+  }
+  auto record = client.get("sobjects/YouTube_Integration__c/Farm_Id__c/" + made->id);
+  REQUIRE(record);
+  CHECK((*record)["Upload_Status__c"] == "Completed");
+  CHECK((*record)["Video_ID__c"] == *done->video_id);
+  CHECK((*record)["Playlist_ID__c"] == *done->playlist_id);
+  CHECK((*record)["YouTube_URL__c"] == *done->youtube_url);
+  CHECK((*record)["Thumbnail_URL__c"] == *done->thumbnail_url);
+  auto diffs = reelfarm::testing::mirror_differences(f.db.dsn(), client);
+  for (const auto& d : diffs) {
+    UNSCOPED_INFO(d);
+  }
+  CHECK(diffs.empty());
 }

@@ -15,7 +15,9 @@
 #include <regex>
 #include <thread>
 
+#include "reelfarm/youtube/http_client.hpp"
 #include "serve_farm.hpp"
+#include "support/local_youtube.hpp"
 
 using namespace reelfarm;
 using namespace reelfarm::testing;
@@ -163,9 +165,16 @@ sse_reader follow(const std::string& url, const std::string& token, const std::s
   return reader;
 }
 
+std::vector<std::string> with_rate_limit_off(std::vector<std::string> settings) {
+  settings.push_back("gateway.rate_limit_per_user=100000");
+  return settings;
+}
+
 /// serve + two nodes, with the helpers these tests share.
 struct farm_under_test : serve_farm {
-  farm_under_test() : serve_farm({"gateway.rate_limit_per_user=100000"}) {}
+  /// `settings`: extra "section.key=value" for serve.
+  explicit farm_under_test(std::vector<std::string> settings = {})
+      : serve_farm(with_rate_limit_off(std::move(settings))) {}
 
   std::string user(const std::string& email) {
     auto r = call(
@@ -399,4 +408,84 @@ TEST_CASE("operators list and drain render nodes through the API", "[api][e2e]")
   CHECK(call("POST", farm.base + "/nodes/" + id + "/undrain", admin).status == 200);
   CHECK(call("POST", farm.base + "/nodes/no-such-node/drain", admin).status == 404);
   CHECK(call("POST", farm.base + "/nodes/%2E%2E/drain", admin).status == 404);
+}
+
+TEST_CASE("a rendered film is published to YouTube through the API, byte for byte",
+          "[api][e2e][youtube]") {
+  local_youtube yt;
+  const auto o = yt.options();
+  farm_under_test farm(
+      {"youtube.client_id=" + o.client_id, "youtube.client_secret=" + o.client_secret,
+       "youtube.token_key=" + o.token_key, "youtube.redirect_uri=" + o.redirect_uri,
+       "youtube.auth_url=" + o.auth_url, "youtube.token_url=" + o.token_url,
+       "youtube.revoke_url=" + o.revoke_url, "youtube.api_url=" + o.api_url,
+       "youtube.upload_url=" + o.upload_url, "youtube.chunk_size=262144"});
+  auto alice = farm.user("alice@example.com");
+  auto eve = farm.user("eve@example.com");
+  auto project = create_project(farm, alice, "The Keeper");
+  auto too_early = call("POST", farm.base + "/projects/" + project + "/youtube", alice, "{}");
+  CHECK(too_early.status == 409);  // no film yet
+  auto rendered = call("POST", farm.base + "/projects/" + project + "/render", alice);
+  REQUIRE(rendered.status == 202);
+  auto job = farm.wait_job(alice, rendered.parsed()["job"]["id"].get<std::string>());
+  REQUIRE(job["status"] == "complete");
+
+  // Connect the channel as a browser would: consent page, then the callback.
+  auto consent = call("GET", farm.base + "/youtube/connect", alice);
+  REQUIRE(consent.status == 200);
+  const auto url = consent.parsed()["url"].get<std::string>();
+  auto at = url.find("state=") + 6;
+  const auto state = url.substr(at, url.find('&', at) - at);
+  const auto code = yt.consent(url, state);
+  auto connected = call(
+      "GET", farm.base + "/youtube/callback?code=" + youtube::url_encode(code) + "&state=" + state);
+  INFO(connected.body);
+  REQUIRE(connected.status == 200);
+
+  // A hostile network on the way: each fault hits the next chunk request
+  // (the animatic film is under a megabyte).
+  yt.control("faults", {{"faults",
+                         {{{"kind", "status"}, {"code", 503}},
+                          {{"kind", "partial"}, {"keep", 262144}},
+                          {{"kind", "drop"}}}}});
+  CHECK(call("POST", farm.base + "/projects/" + project + "/youtube", eve, "{}").status == 404);
+  auto queued = call("POST", farm.base + "/projects/" + project + "/youtube", alice,
+                     json{{"title", "The Keeper"},
+                          {"tags", {"reelfarm"}},
+                          {"privacy_status", "unlisted"},
+                          {"playlist", "Reelfarm films"},
+                          {"create_playlist", true}}
+                         .dump());
+  INFO(queued.body);
+  REQUIRE(queued.status == 202);
+  const auto upload = queued.parsed()["id"].get<std::string>();
+  json record;
+  for (int i = 0; i < 600; ++i) {
+    record = call("GET", farm.base + "/youtube/videos/" + upload, alice).parsed();
+    if (record["status"] == "complete" || record["status"] == "failed") {
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(record.dump() << "\n" << farm.log());
+  REQUIRE(record["status"] == "complete");
+  CHECK_FALSE(record["playlist_id"].is_null());
+  CHECK_FALSE(record["thumbnail_url"].is_null());
+
+  auto film = call("GET", farm.base + "/projects/" + project + "/media/film", alice);
+  REQUIRE(film.status == 200);
+  auto film_file = farm.dir.path() / "film.mp4";
+  {
+    std::ofstream out(film_file, std::ios::binary);
+    out << film.body;
+  }
+  auto videos = yt.read("videos")["videos"];
+  REQUIRE(videos.size() == 1);
+  CHECK(videos[0]["id"] == record["video_id"]);
+  CHECK(videos[0]["size"] == film.body.size());
+  CHECK(videos[0]["sha256"] == sha256_file(film_file));
+  CHECK(yt.read("stats")["pending_faults"] == 0);
+  auto listed = call("GET", farm.base + "/youtube/videos", alice).parsed();
+  CHECK(listed["items"].size() == 1);
+  CHECK(call("GET", farm.base + "/youtube/videos", eve).parsed()["items"].empty());
 }

@@ -17,6 +17,11 @@ namespace {
 
 constexpr std::string_view component = "youtube.upload";
 
+bool transient_error(const error& e) {
+  return e.category() == category_of(youtube_errc{}) &&
+         is_transient(static_cast<youtube_errc>(e.code()));
+}
+
 bool retryable_status(long status) {
   return status == 500 || status == 502 || status == 503 || status == 504;
 }
@@ -167,10 +172,8 @@ resumable_uploader::step resumable_uploader::put(const std::string& session_uri,
   auto token = tokens_.get();
   if (!token) {
     step s;
-    s.kind = is_transient(static_cast<youtube_errc>(token.error().code())) &&
-                     token.error().category() == "youtube"
-                 ? outcome::transient
-                 : outcome::failed;
+    // The token endpoint down is worth a retry; a revoked grant is not.
+    s.kind = transient_error(token.error()) ? outcome::transient : outcome::failed;
     s.why = token.error();
     return s;
   }
@@ -226,12 +229,10 @@ result<uploaded_video> resumable_uploader::upload(const upload_source& source,
   // A failed attempt: wait and ask the server where to resume.
   auto retry = [&](const error& why) -> std::optional<error> {
     if (failures >= options_.max_retries) {
-      return error(static_cast<youtube_errc>(why.code()) == youtube_errc::timeout &&
-                           why.category() == "youtube"
-                       ? youtube_errc::timeout
-                       : youtube_errc::server_error,
-                   "the upload made no progress after " + std::to_string(failures) +
-                       " retries; last: " + why.message());
+      return error(
+          why.is(youtube_errc::timeout) ? youtube_errc::timeout : youtube_errc::server_error,
+          "the upload made no progress after " + std::to_string(failures) +
+              " retries; last: " + why.message());
     }
     log::info(component, "retrying after a failure",
               {{"attempt", failures + 1}, {"error", why.message()}});
@@ -257,7 +258,7 @@ result<uploaded_video> resumable_uploader::upload(const upload_source& source,
       auto started = start_session(total, source);
       if (!started) {
         const auto& e = started.error();
-        if (e.category() == "youtube" && is_transient(static_cast<youtube_errc>(e.code()))) {
+        if (transient_error(e)) {
           if (auto fatal = retry(e)) {
             return *fatal;
           }

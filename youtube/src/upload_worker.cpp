@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reelfarm/common/log.hpp"
+#include "reelfarm/store/errc.hpp"
 #include "reelfarm/youtube/access_token_cache.hpp"
 #include "reelfarm/youtube/errc.hpp"
 #include "reelfarm/youtube/oauth_client.hpp"
@@ -42,8 +43,10 @@ std::optional<std::filesystem::path> inside(const std::filesystem::path& root,
 }
 
 bool transient(const error& e) {
-  return e.category() == "youtube" ? is_transient(static_cast<youtube_errc>(e.code()))
-                                   : e.category() == "store";  // the pool could not connect
+  if (e.category() == category_of(youtube_errc{})) {
+    return is_transient(static_cast<youtube_errc>(e.code()));
+  }
+  return e.is(store_errc::connection);  // the pool could not reach PostgreSQL
 }
 
 }  // namespace

@@ -280,8 +280,7 @@ const std::vector<key_spec>& schema() {
       {"youtube", "upload_url", "YouTube Data API v3 upload base URL.",
        string_field{[](config& c) -> std::string& { return c.youtube.upload_url; }}},
       {"youtube", "chunk_size", "Bytes per resumable upload request; a multiple of 262144.",
-       integer_field{[](config& c) -> int& { return c.youtube.chunk_size; }}, 262144,
-       268435456},
+       integer_field{[](config& c) -> int& { return c.youtube.chunk_size; }}, 262144, 268435456},
   };
   return keys;
 }

@@ -67,6 +67,12 @@ void farm_changes::charge(const std::string& user, const std::string& job, int a
 std::string farm_changes::add_upload(const std::string& user, const std::string& project,
                                      const std::string& status) {
   pqxx::work tx(conn_);
+  // A project has at most one live upload (migration 0007): a new one ends
+  // the live one as failed, as the upload worker would have.
+  tx.exec_params(
+      "UPDATE youtube_integrations SET upload_status = 'failed' WHERE project_id = $1::uuid"
+      " AND upload_status IN ('pending', 'uploading')",
+      project);
   auto id = tx.exec_params1(
                   "INSERT INTO youtube_integrations (user_id, project_id, channel_id) "
                   "VALUES ($1::uuid, $2::uuid, 'UC123') RETURNING id::text",

@@ -37,6 +37,11 @@ class api_env {
     o.jwt_secret = "test-secret-test-secret-test-secret-0123456789";
     o.password_ops = 1;
     o.password_memory = 8u << 20;
+    // The run's Redis is shared and every test calls from 127.0.0.1: the
+    // default per-IP sign-up limit would refuse the later tests (429).
+    o.limits.per_user = 100000;
+    o.limits.per_ip = 100000;
+    o.limits.login_per_ip = 100000;
     gateway::gateway_backends b;
     b.postgres_dsn = db.dsn();
     b.redis_url = reelfarm::testing::test_services().redis_url;

@@ -36,6 +36,13 @@ TEST_CASE("every route is in the OpenAPI document and vice versa", "[openapi]") 
       documented.insert(upper + " " + path);
       CHECK(op.contains("summary"));
       CHECK(op.contains("responses"));
+      // Every security requirement names a declared scheme.
+      for (const auto& requirement : op.value("security", nlohmann::json::array())) {
+        for (const auto& [scheme, scopes] : requirement.items()) {
+          INFO(method + " " + path + " uses " + scheme);
+          CHECK(doc["components"]["securitySchemes"].contains(scheme));
+        }
+      }
     }
   }
   std::set<std::string> registered;

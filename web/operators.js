@@ -32,9 +32,7 @@ export async function operatorsPage() {
           ['Node', 'State', 'Slots used', 'GPUs', 'Current shots', 'Heartbeat', 'Failures', 'Action']
             .map((t) => h('th', { scope: 'col', text: t })))),
         body))),
-    h('section', { class: 'card', 'aria-labelledby': 'dash' }, h('h2', { id: 'dash', text: 'Dashboards' }), links),
-    h('section', { class: 'card', 'aria-labelledby': 'later' }, h('h2', { id: 'later', text: 'Coming with other issues' }),
-      h('p', { text: 'The render queue, YouTube publishing and the dead-lettered Salesforce records with retry need API routes that do not exist yet; they arrive with other issues.' })));
+    h('section', { class: 'card', 'aria-labelledby': 'dash' }, h('h2', { id: 'dash', text: 'Dashboards' }), links));
 
   consoleConfig().then((config) => {
     if (config.grafana_url) {

@@ -60,7 +60,11 @@ export async function projectPage(id) {
   const renderBtn = h('button', { type: 'button', class: 'primary', text: 'Render' });
   const cancelBtn = h('button', { type: 'button', class: 'danger', text: 'Cancel render' });
   const regenBtn = h('button', { type: 'button', text: 'Regenerate' });
-  const actions = h('div', { class: 'actions' }, renderBtn, cancelBtn, regenBtn);
+  const recastBtn = h('button', {
+    type: 'button', text: 'Re-cast',
+    title: 'New looks and voices for every character and place from the next render on',
+  });
+  const actions = h('div', { class: 'actions' }, renderBtn, cancelBtn, regenBtn, recastBtn);
   progress.append(actions);
 
   const film = h('section', { class: 'card', 'aria-labelledby': 'film-title', hidden: true });
@@ -107,8 +111,7 @@ export async function projectPage(id) {
     h('div', { class: 'row' }, h('h1', { text: project.title || 'Untitled' }), status),
     notice ? h('p', { class: 'warn', role: 'status', text: notice }) : null,
     error, progress, film, editor,
-    h('div', { class: 'actions' }, deleteBtn),
-    h('p', { class: 'muted', text: 'Publishing to YouTube arrives with another issue.' }));
+    h('div', { class: 'actions' }, deleteBtn));
 
   let job = null;
   const eta = new Eta();
@@ -119,6 +122,7 @@ export async function projectPage(id) {
     renderBtn.hidden = live || (job !== null && job.status === 'complete');
     cancelBtn.hidden = !live;
     regenBtn.hidden = live || job === null;
+    recastBtn.hidden = live;
   }
 
   function showFilm(version) {
@@ -240,4 +244,24 @@ export async function projectPage(id) {
   renderBtn.addEventListener('click', () => act(renderBtn, 'render', 'Render queued'));
   cancelBtn.addEventListener('click', () => act(cancelBtn, 'cancel', 'Render cancelled'));
   regenBtn.addEventListener('click', () => act(regenBtn, 'regenerate', 'Regeneration queued'));
+
+  // The project's seed fixes its casting (looks, voices and so timing): a
+  // render keeps it, and only this deliberate choice draws a new one.
+  recastBtn.addEventListener('click', async () => {
+    if (!window.confirm('Re-cast: every character and place gets a new look and voice. '
+      + 'The next render makes every shot again and is charged in full. Continue?')) return;
+    setError(error, null);
+    recastBtn.disabled = true;
+    try {
+      const bytes = crypto.getRandomValues(new Uint8Array(12));
+      const seed = `cast-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+      project = await api('PUT', `/projects/${encodeURIComponent(id)}`,
+        { settings: { ...(project.settings || {}), seed } });
+      announce('Re-cast: the next render uses the new cast');
+    } catch (err) {
+      setError(error, err);
+    } finally {
+      recastBtn.disabled = false;
+    }
+  });
 }

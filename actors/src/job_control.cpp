@@ -88,7 +88,8 @@ result<prepared_job> prepare_job(const job_context& ctx, const job_record& job) 
   if (!doc) {
     return doc.error();
   }
-  auto plan = screenplay::plan_screenplay(std::move(doc).value(), ctx.planner, job.project_id);
+  auto plan = screenplay::plan_screenplay(std::move(doc).value(), ctx.planner,
+                                          casting_seed(*settings, job.project_id));
   if (!plan) {
     return plan.error();
   }

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -123,9 +124,13 @@ void add_speech(const screenplay::plan& plan, const screenplay::shot& shot,
     std::string text = line.sung ? "\u266a " : "";
     text += line.text;
     if (line.character.empty() || !in_shot(spec, line.character)) {
-      // An unattributed lyric (or a ninth speaker): shown, not spoken.
-      spec.action = clip_utf8(spec.action + (spec.action.empty() ? "" : "\n") + text,
-                              media::spec_limits::max_action);
+      // An unattributed lyric (or a ninth speaker): shown, not spoken. The
+      // planner's shot for a lyric outside dialogue has the lyric as its
+      // action as well: it is shown once, as sung.
+      const bool lyric_shot = spec.action == clip_utf8(line.text, media::spec_limits::max_action);
+      spec.action =
+          clip_utf8(lyric_shot ? text : spec.action + (spec.action.empty() ? "" : "\n") + text,
+                    media::spec_limits::max_action);
       continue;
     }
     spec.dialogue.push_back({clip_utf8(line.character, media::spec_limits::max_name),
@@ -169,6 +174,27 @@ result<void> parse_backends(const json& doc, render_settings& s) {
   return ok();
 }
 
+// A seed is a short token (a client's random draw, or the CLI's hash of the
+// screenplay), so it is safe in logs and file names alike.
+result<void> parse_seed(const json& doc, render_settings& s) {
+  if (!doc.contains("seed")) {
+    return ok();
+  }
+  const json& v = doc["seed"];
+  auto text = v.is_string() ? v.get<std::string>() : std::string();
+  bool valid =
+      !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+               c == ':';
+      });
+  if (!valid) {
+    return error(actors_errc::invalid_settings,
+                 "seed must be 1 to 64 letters, digits or - _ . : ; got " + v.dump());
+  }
+  s.seed = std::move(text);
+  return ok();
+}
+
 result<void> parse_characters(const json& doc, render_settings& s) {
   if (!doc.contains("characters")) {
     return ok();
@@ -190,7 +216,11 @@ result<void> parse_characters(const json& doc, render_settings& s) {
       return error(actors_errc::invalid_settings,
                    "characters." + name + ".image must be a relative path in the media folder");
     }
-    s.character_images[name] = {image, c.value("sha256", std::string())};
+    if (c.contains("sha256") && !c["sha256"].is_string()) {
+      return error(actors_errc::invalid_settings,
+                   "characters." + name + ".sha256 must be a string");
+    }
+    s.character_images[name] = {image, c.contains("sha256") ? c["sha256"].get<std::string>() : ""};
   }
   return ok();
 }
@@ -199,6 +229,10 @@ result<void> parse_characters(const json& doc, render_settings& s) {
 
 bool known_backend(const std::string& name) {
   return name == "animatic" || name == "comfyui" || name == "replicate" || name == "runpod";
+}
+
+std::string casting_seed(const render_settings& settings, const std::string& project_id) {
+  return settings.seed.empty() ? project_id : settings.seed;
 }
 
 std::string lease_backend(const std::string& spec_json) {
@@ -232,7 +266,15 @@ result<render_settings> parse_render_settings(const std::string& settings_json) 
       return error(actors_errc::invalid_settings, "fps must be a whole number from 1 to 60");
     }
   }
-  s.watermark = doc.value("watermark", false);
+  if (doc.contains("watermark")) {
+    if (!doc["watermark"].is_boolean()) {
+      return error(actors_errc::invalid_settings, "watermark must be true or false");
+    }
+    s.watermark = doc["watermark"].get<bool>();
+  }
+  if (auto seed = parse_seed(doc, s); !seed) {
+    return seed.error();
+  }
   if (auto b = parse_backends(doc, s); !b) {
     return b.error();
   }
@@ -249,6 +291,9 @@ std::string to_json(const render_settings& s) {
               {"backend", s.backend}};
   for (const auto& [id, backend] : s.shot_backends) {
     out["shots"][id] = {{"backend", backend}};
+  }
+  if (!s.seed.empty()) {
+    out["seed"] = s.seed;
   }
   for (const auto& [name, image] : s.character_images) {
     out["characters"][name] = {{"image", image.path}};
@@ -330,8 +375,9 @@ std::string shot_spec_json(const media::shot_spec& s) {
       .dump();
 }
 
-std::string input_hash(const std::string& spec_json) {
-  std::string text = std::string(renderer_version) + "\n" + spec_json;
+namespace {
+
+std::string sha256_hex(const std::string& text) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
   static constexpr char hex[] = "0123456789abcdef";
@@ -341,6 +387,16 @@ std::string input_hash(const std::string& spec_json) {
     out += hex[b & 15];
   }
   return out;
+}
+
+}  // namespace
+
+std::string input_hash(const std::string& spec_json) {
+  return sha256_hex(std::string(renderer_version) + "\n" + spec_json);
+}
+
+std::string screenplay_seed(const std::string& script) {
+  return "script-" + sha256_hex(script).substr(0, 24);
 }
 
 std::vector<shot_record> plan_shots(const screenplay::plan& plan, const render_settings& settings,

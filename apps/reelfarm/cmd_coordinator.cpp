@@ -82,7 +82,7 @@ int cmd_coordinator(const std::vector<std::string>& args, const global_options& 
     (void)(*services)->stop();
     return exit_failure;
   }
-  log::info("coordinator", "ready", {{"bind", co.bind}});
+  log::info("coordinator", "ready", {{"bind", (*coordinator)->endpoint()}});
   (*coordinator)->run([] { return signals::stop_requested(); });
   coordinator->reset();
   (void)(*services)->stop();

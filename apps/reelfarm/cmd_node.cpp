@@ -12,8 +12,8 @@ namespace reelfarm::app {
 namespace {
 
 constexpr const char* threads_usage =
-    "  --threads N        x264 encoder threads of the animatic backend (default 2);\n"
-    "                     nodes sharing a machine split its cores between them\n";
+    "  --threads N        x264 encoder threads of the animatic backend (default 1:\n"
+    "                     the same bytes every time; use --slots for more cores)\n";
 
 // Takes `--threads N` out of the arguments (the node agent does not know it:
 // it only concerns the built-in animatic backend). Returns -1 when invalid.
@@ -35,7 +35,8 @@ int take_threads(std::vector<std::string>& args) {
 
 constexpr const char* metrics_usage =
     "  --metrics-port [HOST:]PORT  serve Prometheus metrics at http://HOST:PORT/metrics\n"
-    "                     (HOST defaults to 0.0.0.0; absent or 0: no listener)\n";
+    "                     (HOST defaults to 0.0.0.0; absent or 0: no listener;\n"
+    "                     HOST:0: a free port, logged as `metrics listening`)\n";
 
 // Takes `--metrics-port SPEC` out of the arguments (it concerns the process,
 // not the agent). Returns "" when absent.

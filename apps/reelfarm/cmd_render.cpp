@@ -5,7 +5,6 @@
 // A killed or interrupted run resumes when the same command runs again with
 // the same data dir: the job lives in PostgreSQL, finished shots are kept,
 // nothing is charged twice.
-#include <sched.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -16,14 +15,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
 #include "commands.hpp"
 #include "reelfarm/actors/render_service.hpp"
+#include "reelfarm/actors/shot_plan.hpp"
 #include "reelfarm/common/errc.hpp"
 #include "reelfarm/common/log.hpp"
-#include "reelfarm/common/net.hpp"
 #include "reelfarm/common/process.hpp"
 #include "reelfarm/common/signals.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
@@ -56,27 +56,11 @@ struct render_args {
   int threads = 0;  ///< x264 threads per node; 0: threads_per_node's default
 };
 
-// The cores this process may run on (its affinity mask, which containers and
-// taskset narrow), not the machine's.
-int usable_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    return std::max(1, CPU_COUNT(&set));
-  }
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
-
-// Local nodes share this machine's cores: on a big machine each node's x264
-// gets its share (cores / nodes), so one node alone uses every core. Never
-// below media's fixed 2 threads, though: x264's output bytes depend on its
-// thread count, and below 2 cores per node splitting bought nothing
-// measurable on 2 cores (docs/BENCHMARKS.md, "Render (issue #7)": a node's
-// single-threaded drawing, not x264, is what a second node overlaps), so
-// there the film is byte-identical whatever --nodes is.
+// One x264 thread per node unless --threads says otherwise: the film is then
+// the same, byte for byte, whatever --nodes is and however loaded the machine
+// (media::encode_settings says why), and nodes, not threads, share the cores.
 int threads_per_node(const render_args& r) {
-  return r.threads > 0 ? r.threads
-                       : std::max(media::encode_settings{}.threads, usable_cores() / r.nodes);
+  return r.threads > 0 ? r.threads : media::encode_settings{}.threads;
 }
 
 // Shots ask the farm for the backend "animatic", so a node's backend must
@@ -101,7 +85,8 @@ void print_usage(std::FILE* out) {
       "  account on PLAN (default pro) like any user. Writes film.mp4, film.srt,\n"
       "  film.vtt, thumbnail.jpg and manifest.json to DIR (default ./reelfarm-out).\n"
       "  Interrupted or killed: run the same command again to resume.\n"
-      "  --threads T     x264 threads per node (default: cores / N, at least 2)\n"
+      "  --threads T     x264 threads per node (default 1: the same film every time;\n"
+      "                  more is faster per shot, but the bytes then vary by run)\n"
       "  --backend SPEC  what the nodes render with: animatic (built in, default) or\n"
       "                  exec:PROGRAM (run PROGRAM JOB_FILE OUTPUT_FILE per shot,\n"
       "                  docs/farm.md; for now only its failures reach the film:\n"
@@ -233,11 +218,7 @@ class local_farm {
   result<void> start(const config& cfg, const std::string& dsn, const fs::path& data,
                      const fs::path& media, const render_args& args) {
     farm::coordinator_options co;
-    auto port = free_loopback_port();
-    if (!port) {
-      return port.error();
-    }
-    co.bind = "tcp://127.0.0.1:" + std::to_string(*port);
+    co.bind = "tcp://127.0.0.1:*";  // the OS picks the port; nodes join the bound endpoint
     co.timing.heartbeat = std::min(cfg.farm.heartbeat, std::chrono::milliseconds(500));
     co.timing.ttl = std::min(cfg.farm.lease_ttl, std::chrono::milliseconds(3000));
     co.postgres_dsn = dsn;
@@ -247,7 +228,7 @@ class local_farm {
     }
     coordinator_ = std::move(coordinator).value();
     thread_ = std::thread([this] { coordinator_->run([this] { return stopping_.load(); }); });
-    join_ = co.bind;
+    join_ = coordinator_->endpoint();
     media_ = media;
     data_ = data;
     backend_ = args.backend;
@@ -467,10 +448,12 @@ int run_render(render_run& run, const std::string& script) {
   job_repository jobs(pool);
   auto media = run.data / "media";
   actors::job_context ctx{&jobs, ledger.plans(), run.cfg.planner, media};
-  std::string settings = "{}";
+  // The screenplay casts itself: rendering the same file again makes the same film.
+  nlohmann::json settings_doc = {{"seed", actors::screenplay_seed(script)}};
   if (!run.args.resolution.empty()) {
-    settings = "{\"resolution\":\"" + run.args.resolution + "\"}";
+    settings_doc["resolution"] = run.args.resolution;
   }
+  const std::string settings = settings_doc.dump();
   auto doc = screenplay::parse_fountain(script);
   auto title = doc && !doc->title().empty() ? doc->title() : run.args.file.stem().string();
   auto job = job_for(jobs, *user, title, script, settings);

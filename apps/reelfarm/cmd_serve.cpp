@@ -100,6 +100,9 @@ class coordinator_role {
     return ok();
   }
 
+  /// Where the coordinator is bound (the OS's port for farm.bind port 0).
+  const std::string& endpoint() const { return coordinator_->endpoint(); }
+
   void stop() {
     stopping_ = true;
     if (dispatch_thread_.joinable()) {
@@ -226,6 +229,17 @@ crm::crm_options crm_options_from(const crm_settings& c) {
   o.poll_interval = c.poll_interval;
   o.send_interval = c.send_interval;
   return o;
+}
+
+// The configured key; else, on the embedded default, the one kept in the
+// data folder so that sign-ins survive a restart; else none (the gateway
+// draws a random one per process and says so).
+result<std::string> token_signing_key(const store_services& services,
+                                      const std::string& configured) {
+  if (!configured.empty() || services.embedded() == nullptr) {
+    return configured;
+  }
+  return services.embedded()->secret("jwt.key");
 }
 
 void print_status(const store_services& services) {
@@ -377,15 +391,23 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   }
   std::unique_ptr<gateway::http_server> server;
   if (serve_gateway) {
-    gateway::gateway_backends backends{(*services)->postgres_dsn(),
-                                       (*services)->redis_url(),
-                                       *plans,
-                                       static_cast<std::size_t>(cfg->postgres.pool_size),
-                                       media_dir,
-                                       connect_address(cfg->farm.bind),
-                                       cfg->planner,
-                                       yt};
-    auto started = gateway::http_server::start(gateway_options_from(cfg->gateway), backends);
+    gateway::gateway_backends backends{
+        (*services)->postgres_dsn(),
+        (*services)->redis_url(),
+        *plans,
+        static_cast<std::size_t>(cfg->postgres.pool_size),
+        media_dir,
+        connect_address(farm_role ? farm_role->endpoint() : cfg->farm.bind),
+        cfg->planner,
+        yt};
+    auto gateway_options = gateway_options_from(cfg->gateway);
+    if (auto key = token_signing_key(**services, gateway_options.jwt_secret); !key) {
+      std::fprintf(stderr, "reelfarm serve: %s\n", key.error().message().c_str());
+      return exit_failure;
+    } else {
+      gateway_options.jwt_secret = std::move(key).value();
+    }
+    auto started = gateway::http_server::start(gateway_options, backends);
     if (!started) {
       std::fprintf(stderr, "reelfarm serve: %s\n", started.error().message().c_str());
       return exit_failure;
@@ -424,7 +446,7 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   }
   if (farm_role) {
     std::printf("  coordinator  %s  (leader; nodes join here; media in %s)\n",
-                cfg->farm.bind.c_str(), media_dir.c_str());
+                farm_role->endpoint().c_str(), media_dir.c_str());
   }
   std::printf("  crm sync     %s\n", crm_runner    ? "running"
                                      : !serve_farm ? "off (role gateway)"

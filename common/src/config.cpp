@@ -102,8 +102,9 @@ const std::vector<key_spec>& schema() {
        integer_field{[](config& c) -> int& { return c.gateway.port; }}, 0, 65535},
       {"gateway",
        "jwt_secret",
-       "HS256 signing key of access tokens, at least 32 bytes. Empty: a random key per "
-       "process, so tokens do not survive a restart.",
+       "HS256 signing key of access tokens, at least 32 bytes. Empty: on the embedded "
+       "default, a key generated once and kept in the data folder (secrets/jwt.key); with "
+       "external servers, a random key per process, so tokens do not survive a restart.",
        string_field{[](config& c) -> std::string& { return c.gateway.jwt_secret; }},
        0,
        0,
@@ -167,7 +168,8 @@ const std::vector<key_spec>& schema() {
       {"planner", "max_shot", "Longest shot the planner makes; longer text is held this long.",
        duration_field{[](config& c) -> milliseconds& { return c.planner.max_shot; }}, 1000, 600000},
       {"farm", "bind",
-       "ZeroMQ endpoint the coordinator listens on for render nodes (tcp://HOST:PORT).",
+       "ZeroMQ endpoint the coordinator listens on for render nodes (tcp://HOST:PORT; port * "
+       "or 0: one the OS picks, printed by serve).",
        string_field{[](config& c) -> std::string& { return c.farm.bind; }}},
       {"farm", "heartbeat", "How often nodes and the coordinator exchange heartbeats.",
        duration_field{[](config& c) -> milliseconds& { return c.farm.heartbeat; }}, 100, 60000},

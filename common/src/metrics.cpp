@@ -1,4 +1,5 @@
 #include "reelfarm/common/metrics.hpp"
+#include "reelfarm/common/log.hpp"
 
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
@@ -117,10 +118,14 @@ result<std::unique_ptr<endpoint>> serve_flag(const std::string& spec) {
         "--metrics-port takes [HOST:]PORT, e.g. 9464 or 127.0.0.1:9464; got \"" + spec + "\"");
   }
   port = std::stoi(port_text);
-  if (port == 0) {
+  if (port == 0 && colon == std::string::npos) {
     return std::unique_ptr<endpoint>();
   }
-  return endpoint::serve(host, port);
+  auto served = endpoint::serve(host, port);
+  if (served) {
+    log::info("metrics", "metrics listening", {{"host", host}, {"port", (*served)->port()}});
+  }
+  return served;
 }
 
 }  // namespace reelfarm::metrics

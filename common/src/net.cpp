@@ -20,9 +20,8 @@ int try_bind(int port) {
   if (fd < 0) {
     return 0;
   }
-  // Servers bind with SO_REUSEADDR, so a port whose last connections linger
-  // in TIME_WAIT is free for them; probe the same way or a remembered port
-  // is never reused after a restart.
+  // Servers bind with SO_REUSEADDR: a port whose last connections linger in
+  // TIME_WAIT is free for them, so the probe binds the same way.
   int reuse = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
   sockaddr_in addr{};
@@ -42,10 +41,7 @@ int try_bind(int port) {
 
 }  // namespace
 
-result<int> free_loopback_port(int preferred) {
-  if (preferred > 0 && try_bind(preferred) == preferred) {
-    return preferred;
-  }
+result<int> free_loopback_port() {
   if (int port = try_bind(0); port > 0) {
     return port;
   }

@@ -2,6 +2,7 @@
 #include <array>
 
 #include "api_state.hpp"
+#include "reelfarm/actors/shot_plan.hpp"
 
 namespace reelfarm::gateway {
 
@@ -34,12 +35,19 @@ constexpr std::array<field_spec, 3> project_fields{{
     {"settings", json_kind::object, false, 0},
 }};
 
-http_response check_title(const nlohmann::json& body) {
+// The title and the render settings a project is stored with, checked as a
+// render will check them, so a project never holds settings it cannot render.
+http_response check_fields(const nlohmann::json& body) {
   auto it = body.find("title");
   if (it != body.end()) {
     const auto& title = it->get_ref<const std::string&>();
     if (title.find_first_not_of(" \t\r\n") == std::string::npos) {
       return error_response(422, "validation_failed", "title must not be blank");
+    }
+  }
+  if (body.contains("settings")) {
+    if (auto settings = actors::parse_render_settings(body["settings"].dump()); !settings) {
+      return error_response(422, "invalid_settings", settings.error().message());
     }
   }
   return {};
@@ -70,7 +78,7 @@ http_response create_project(api_state& s, request_context& ctx) {
     if (!body.contains("title")) {
       return error_response(422, "validation_failed", "missing required field 'title'");
     }
-    if (auto bad = check_title(body); bad.status != 200) {
+    if (auto bad = check_fields(body); bad.status != 200) {
       return bad;
     }
     auto settings = body.contains("settings") ? body["settings"].dump() : std::string("{}");
@@ -99,7 +107,7 @@ http_response update_project(api_state& s, request_context& ctx) {
       return error_response(422, "validation_failed",
                             "give at least one of 'title', 'script', 'settings'");
     }
-    if (auto bad = check_title(body); bad.status != 200) {
+    if (auto bad = check_fields(body); bad.status != 200) {
       return bad;
     }
     project_changes changes;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "embedded_support.hpp"
 #include "reelfarm/common/errc.hpp"
@@ -101,14 +102,30 @@ result<void> run_initdb(const embedded_options& options, const std::string& pass
   return write_file_atomically(initialized_marker(options), "1\n", 0644);
 }
 
-// Polls until the server accepts connections, the process dies, the timeout
+// True when the cluster's postmaster.pid names our server, listening on our
+// port and ready: then what answers on that port is ours, not a server that
+// took the port between our probe and our start.
+bool ours_and_ready(const embedded_options& options, pid_t pid, int port) {
+  std::ifstream in(cluster_dir(options) / "postmaster.pid");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    auto end = line.find_last_not_of(" \t\r");
+    auto begin = line.find_first_not_of(" \t");
+    lines.push_back(end == std::string::npos ? "" : line.substr(begin, end - begin + 1));
+  }
+  // Lines: 1 pid, 4 port, 8 status (PostgreSQL 10 and later).
+  return lines.size() >= 8 && lines[0] == std::to_string(pid) && lines[3] == std::to_string(port) &&
+         lines[7] == "ready";
+}
+
+// Polls until our server accepts connections, the process dies, the timeout
 // passes or a stop is requested.
 result<void> wait_until_ready(child_process& process, const embedded_options& options, int port) {
   auto probe = "host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres connect_timeout=2";
   auto deadline = std::chrono::steady_clock::now() + options.start_timeout;
   auto step = 10ms;
   while (true) {
-    if (PQping(probe.c_str()) == PQPING_OK) {
+    if (ours_and_ready(options, process.pid(), port) && PQping(probe.c_str()) == PQPING_OK) {
       return ok();
     }
     if (!process.running()) {
@@ -206,26 +223,9 @@ result<embedded_postgres> embedded_postgres::start(const embedded_options& optio
       !r) {
     return std::move(r).error();
   }
-  auto port = free_loopback_port(embedded::remembered_port(options.data_dir, "postgres"));
+  auto port = server.launch();
   if (!port) {
     return std::move(port).error();
-  }
-  process_options p;
-  p.argv = {options.postgres_bin_dir + "/postgres", "-D", cluster.string(), "-p",
-            std::to_string(*port)};
-  p.run_as = options.run_as;
-  p.output_file = log_file(options).string();
-  p.working_dir = options.data_dir.string();
-  p.die_with_parent = !options.detach;
-  p.death_signal = SIGINT;  // fast shutdown: our connections died with us
-  auto child = child_process::spawn(p);
-  if (!child) {
-    return std::move(child).error();
-  }
-  server.process_ = std::move(child).value();
-  if (auto r = wait_until_ready(server.process_, options, *port); !r) {
-    (void)server.stop();
-    return std::move(r).error();
   }
   auto version = prepare_database(*port, *password);
   if (!version) {
@@ -242,6 +242,43 @@ result<embedded_postgres> embedded_postgres::start(const embedded_options& optio
   log::info("store", "embedded PostgreSQL is ready",
             {{"port", *port}, {"pid", server.endpoint_.pid}, {"version", *version}});
   return server;
+}
+
+result<int> embedded_postgres::launch() {
+  // The last start's port first, as it is: the server's own bind is the
+  // test, and a taken port costs one more attempt.
+  int preferred = embedded::remembered_port(options_.data_dir, "postgres");
+  for (int attempt = 1;; ++attempt) {
+    auto port = attempt == 1 && preferred > 0 ? result<int>(preferred) : free_loopback_port();
+    if (!port) {
+      return std::move(port).error();
+    }
+    process_options p;
+    p.argv = {options_.postgres_bin_dir + "/postgres", "-D", cluster_dir(options_).string(), "-p",
+              std::to_string(*port)};
+    p.run_as = options_.run_as;
+    p.output_file = log_file(options_).string();
+    p.working_dir = options_.data_dir.string();
+    p.die_with_parent = !options_.detach;
+    p.death_signal = SIGINT;  // fast shutdown: our connections died with us
+    auto log_from = embedded::log_size(log_file(options_));
+    auto child = child_process::spawn(p);
+    if (!child) {
+      return std::move(child).error();
+    }
+    process_ = std::move(child).value();
+    auto ready = wait_until_ready(process_, options_, *port);
+    if (ready) {
+      return *port;
+    }
+    (void)stop();
+    if (attempt == embedded::port_attempts ||
+        !embedded::port_was_taken(log_file(options_), log_from)) {
+      return std::move(ready).error();
+    }
+    log::warn("store", "the port chosen for PostgreSQL was taken meanwhile; choosing another",
+              {{"port", *port}, {"attempt", attempt}});
+  }
 }
 
 embedded_postgres::~embedded_postgres() {

@@ -110,16 +110,6 @@ result<embedded_redis> embedded_redis::start(const embedded_options& options) {
   if (!password) {
     return std::move(password).error();
   }
-  auto port = free_loopback_port(embedded::remembered_port(options.data_dir, "redis"));
-  if (!port) {
-    return std::move(port).error();
-  }
-  auto conf = redis_dir(options) / "redis.conf";
-  if (auto r =
-          write_file_atomically(conf, config_text(options, *port, *password), 0600, options.run_as);
-      !r) {
-    return std::move(r).error();
-  }
   { std::ofstream touch(log_file(options), std::ios::app); }
   if (options.run_as &&
       chown(log_file(options).c_str(), options.run_as->uid, options.run_as->gid) != 0) {
@@ -128,29 +118,59 @@ result<embedded_redis> embedded_redis::start(const embedded_options& options) {
   }
   embedded_redis server;
   server.options_ = options;
-  process_options p;
-  p.argv = {options.redis_server, conf.string()};
-  p.run_as = options.run_as;
-  p.output_file = log_file(options).string();
-  p.working_dir = redis_dir(options).string();
-  p.die_with_parent = !options.detach;
-  p.death_signal = SIGTERM;
-  auto child = child_process::spawn(p);
-  if (!child) {
-    return std::move(child).error();
-  }
-  server.process_ = std::move(child).value();
-  auto url = "redis://:" + *password + "@127.0.0.1:" + std::to_string(*port) + "/0";
-  auto version = wait_until_ready(server.process_, options, url);
-  if (!version) {
-    (void)server.stop();
-    return std::move(version).error();
+  auto port = server.launch(*password);
+  if (!port) {
+    return std::move(port).error();
   }
   embedded::remember_port(options.data_dir, "redis", *port);
-  server.endpoint_ = {url, *port, server.process_.pid(), *version, false};
-  log::info("store", "embedded Redis is ready",
-            {{"port", *port}, {"pid", server.endpoint_.pid}, {"version", *version}});
+  log::info(
+      "store", "embedded Redis is ready",
+      {{"port", *port}, {"pid", server.endpoint_.pid}, {"version", server.endpoint_.version}});
   return server;
+}
+
+result<int> embedded_redis::launch(const std::string& password) {
+  // The last start's port first, as it is: the server's own bind is the
+  // test, and a taken port costs one more attempt.
+  int preferred = embedded::remembered_port(options_.data_dir, "redis");
+  for (int attempt = 1;; ++attempt) {
+    auto port = attempt == 1 && preferred > 0 ? result<int>(preferred) : free_loopback_port();
+    if (!port) {
+      return std::move(port).error();
+    }
+    auto conf = redis_dir(options_) / "redis.conf";
+    if (auto r = write_file_atomically(conf, config_text(options_, *port, password), 0600,
+                                       options_.run_as);
+        !r) {
+      return std::move(r).error();
+    }
+    process_options p;
+    p.argv = {options_.redis_server, conf.string()};
+    p.run_as = options_.run_as;
+    p.output_file = log_file(options_).string();
+    p.working_dir = redis_dir(options_).string();
+    p.die_with_parent = !options_.detach;
+    p.death_signal = SIGTERM;
+    auto log_from = embedded::log_size(log_file(options_));
+    auto child = child_process::spawn(p);
+    if (!child) {
+      return std::move(child).error();
+    }
+    process_ = std::move(child).value();
+    auto url = "redis://:" + password + "@127.0.0.1:" + std::to_string(*port) + "/0";
+    auto version = wait_until_ready(process_, options_, url);
+    if (version) {
+      endpoint_ = {url, *port, process_.pid(), *version, false};
+      return *port;
+    }
+    (void)stop();
+    if (attempt == embedded::port_attempts ||
+        !embedded::port_was_taken(log_file(options_), log_from)) {
+      return std::move(version).error();
+    }
+    log::warn("store", "the port chosen for Redis was taken meanwhile; choosing another",
+              {{"port", *port}, {"attempt", attempt}});
+  }
 }
 
 embedded_redis::~embedded_redis() {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "embedded_support.hpp"
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/store/errc.hpp"
 
@@ -123,6 +124,10 @@ result<std::unique_ptr<embedded_services>> embedded_services::start(
 
 embedded_services::~embedded_services() {
   (void)stop();
+}
+
+result<std::string> embedded_services::secret(const std::string& name) const {
+  return embedded::stored_secret(options_.data_dir, name);
 }
 
 result<void> embedded_services::stop() {

@@ -81,6 +81,24 @@ result<void> stop_by_pid_file(const fs::path& pid_file, const std::string& progr
   return ok();
 }
 
+std::uintmax_t log_size(const fs::path& file) {
+  std::error_code ec;
+  auto size = fs::file_size(file, ec);
+  return ec ? 0 : size;
+}
+
+bool port_was_taken(const fs::path& file, std::uintmax_t offset) {
+  std::ifstream in(file, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("Address already in use") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string log_tail(const fs::path& file, size_t max_lines) {
   std::ifstream in(file);
   std::deque<std::string> lines;

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -29,6 +30,18 @@ std::optional<pid_t> read_pid_file(const std::filesystem::path& pid_file);
 /// contains `program` (a pid file can outlive its process and the pid be reused).
 result<void> stop_by_pid_file(const std::filesystem::path& pid_file, const std::string& program,
                               int sig, std::chrono::milliseconds timeout);
+
+/// How often a server start picks a new port after the one it chose was
+/// taken in between (ports come from a probe: PostgreSQL and Redis cannot be
+/// told to bind port 0 and report it back).
+inline constexpr int port_attempts = 8;
+
+/// The size of a log file now (0 when absent): where this start's lines begin.
+std::uintmax_t log_size(const std::filesystem::path& file);
+
+/// True when the lines a server wrote to `file` after `offset` say that its
+/// port was taken ("Address already in use").
+bool port_was_taken(const std::filesystem::path& file, std::uintmax_t offset);
 
 /// The last lines of a log file, to explain why a server did not start.
 std::string log_tail(const std::filesystem::path& file, size_t max_lines = 15);

@@ -1,5 +1,6 @@
 // `reelfarm render` as a user runs it: real embedded services, coordinator,
 // node processes; the film checked with ffprobe; kill -9 and resume.
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -52,7 +53,8 @@ struct run_result {
 };
 
 child_process start_render(const fs::path& dir, int nodes, const fs::path& log,
-                           const std::string& resolution = "320x180") {
+                           const std::string& resolution = "320x180",
+                           const std::string& out = "out") {
   std::ofstream(dir / "film.fountain") << screenplay_text;
   process_options po;
   po.argv = {REELFARM_BINARY,
@@ -61,7 +63,7 @@ child_process start_render(const fs::path& dir, int nodes, const fs::path& log,
              "render",
              (dir / "film.fountain").string(),
              "--out",
-             (dir / "out").string(),
+             (dir / out).string(),
              "--nodes",
              std::to_string(nodes),
              "--resolution",
@@ -73,9 +75,9 @@ child_process start_render(const fs::path& dir, int nodes, const fs::path& log,
 }
 
 run_result run_render(const fs::path& dir, int nodes, const std::string& log_name,
-                      const std::string& resolution = "320x180") {
+                      const std::string& resolution = "320x180", const std::string& out = "out") {
   auto log = dir / log_name;
-  auto child = start_render(dir, nodes, log, resolution);
+  auto child = start_render(dir, nodes, log, resolution, out);
   REQUIRE(child.wait_for(240s));
   return {*child.exit_status(), slurp(log)};
 }
@@ -86,6 +88,17 @@ std::string ffprobe(const fs::path& film) {
       "ffprobe -v error -show_entries stream=codec_type,width,height:format=duration"
       " -of compact '" +
       film.string() + "' > '" + out.string() + "' 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return slurp(out);
+}
+
+// One MD5 per decoded frame and audio packet of every stream: equal when
+// two films decode to the same pictures and sound, whatever their containers'
+// metadata.
+std::string decoded_hashes(const fs::path& film) {
+  auto out = film.parent_path() / (film.stem().string() + ".framemd5");
+  std::string cmd = "ffmpeg -v error -nostdin -i '" + film.string() + "' -map 0 -f framemd5 -y '" +
+                    out.string() + "' 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
   return slurp(out);
 }
@@ -151,4 +164,22 @@ TEST_CASE("reelfarm render killed with -9 resumes without charging again", "[e2e
   CHECK(balance_of(r.output) == 97);  // charged once
   auto probe = ffprobe(dir.path() / "out" / "film.mp4");
   CHECK(probe.find("codec_type=video") != std::string::npos);
+}
+
+TEST_CASE("reelfarm render run twice on one screenplay makes the same film", "[e2e]") {
+  testing::temp_dir dir;
+  auto first = run_render(dir.path(), 2, "first.log", "320x180", "out1");
+  INFO(first.output);
+  REQUIRE(first.rc == 0);
+  auto second = run_render(dir.path(), 2, "second.log", "320x180", "out2");
+  INFO(second.output);
+  REQUIRE(second.rc == 0);
+  // A new project each time (the first job ended), cast from the screenplay.
+  CHECK(second.output.find("Resuming") == std::string::npos);
+  auto one = decoded_hashes(dir.path() / "out1" / "film.mp4");
+  auto two = decoded_hashes(dir.path() / "out2" / "film.mp4");
+  CHECK(std::count(one.begin(), one.end(), '\n') > 100);
+  CHECK(one == two);
+  CHECK(slurp(dir.path() / "out1" / "film.srt") == slurp(dir.path() / "out2" / "film.srt"));
+  CHECK(slurp(dir.path() / "out1" / "film.vtt") == slurp(dir.path() / "out2" / "film.vtt"));
 }

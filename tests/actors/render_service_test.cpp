@@ -60,7 +60,7 @@ struct farm_env {
   explicit farm_env(const std::string& backend = "animatic", int node_count = 1,
                     std::function<void(const std::string&, int)> fault = {}) {
     farm::coordinator_options co;
-    co.bind = "tcp://127.0.0.1:" + std::to_string(*free_loopback_port());
+    co.bind = "tcp://127.0.0.1:*";  // the OS picks the port: never probed
     co.timing.heartbeat = 200ms;
     co.timing.ttl = 1000ms;
     co.timing.cancel_resend = 300ms;
@@ -70,7 +70,7 @@ struct farm_env {
     coordinator_thread = std::thread([this] { coordinator->run([this] { return stop.load(); }); });
     for (int i = 0; i < node_count; ++i) {
       farm::node_agent_options no;
-      no.join = co.bind;
+      no.join = coordinator->endpoint();
       no.backends = {backend};
       no.data_dir = dir.path() / ("node-" + std::to_string(i));
       no.media_dir = media();

@@ -75,6 +75,43 @@ TEST_CASE("a voice-over speaker is drawn so that the line can be captioned", "[a
   CHECK(found);
 }
 
+TEST_CASE("a lyric is drawn once, as the sung line with its note sign", "[actors]") {
+  auto plan = plan_of(R"(INT. CHAPEL - NIGHT
+
+Candles gutter. The choir rises.
+
+~When the night is long
+~and the road is cold
+
+ANNA
+~Sing it once again
+)");
+  std::vector<std::string> texts;  // everything a frame draws, shot by shot
+  for (const auto& s : plan_shots(plan, render_settings{}, media_layout("/m", "u", "p"))) {
+    auto spec = media::parse_shot_spec(nlohmann::json::parse(s.spec_json)["shot"].dump());
+    REQUIRE(spec);
+    texts.push_back(spec->action);
+    for (const auto& line : spec->dialogue) {
+      texts.push_back(line.text);
+    }
+  }
+  auto count = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (const auto& t : texts) {
+      for (auto at = t.find(needle); at != std::string::npos; at = t.find(needle, at + 1)) {
+        ++n;
+      }
+    }
+    return n;
+  };
+  INFO(Catch::Detail::stringify(texts));
+  CHECK(count("When the night is long") == 1);
+  CHECK(count("\u266a When the night is long") == 1);
+  CHECK(count("and the road is cold") == 1);
+  CHECK(count("Sing it once again") == 1);
+  CHECK(count("Candles gutter.") == 1);  // ordinary action as written
+}
+
 TEST_CASE("input hashes change only for shots whose inputs change", "[actors]") {
   media_layout layout("/m", "u", "p");
   auto a = plan_shots(plan_of(script), render_settings{}, layout);
@@ -110,11 +147,34 @@ TEST_CASE("render settings are checked", "[actors]") {
   CHECK(s->fps == 12);
   CHECK(parse_render_settings("{}")->width == 1280);
   for (const auto* bad : {R"({"resolution":"641x360"})", R"({"resolution":"big"})", R"({"fps":0})",
-                          "[1]", "not json"}) {
+                          "[1]", "not json", R"({"watermark":"yes"})", R"({"seed":7})",
+                          R"({"seed":""})", R"({"seed":"has space"})", R"({"seed":"../x"})",
+                          R"({"characters":{"ANNA":{"image":"references/a.png","sha256":5}}})"}) {
+    INFO(bad);
     auto r = parse_render_settings(bad);
     REQUIRE_FALSE(r);
     CHECK(r.error().is(actors_errc::invalid_settings));
   }
+}
+
+TEST_CASE("the seed casts a film: the same seed casts the same, the project id otherwise",
+          "[actors]") {
+  auto seeded = parse_render_settings(R"({"seed":"script-0123abcd"})");
+  REQUIRE(seeded);
+  CHECK(casting_seed(*seeded, "p1") == "script-0123abcd");
+  CHECK(casting_seed(render_settings{}, "p1") == "p1");
+  auto again = parse_render_settings(to_json(*seeded));
+  REQUIRE(again);
+  CHECK(again->seed == "script-0123abcd");
+
+  CHECK(screenplay_seed(script) == screenplay_seed(script));
+  CHECK(screenplay_seed(script) != screenplay_seed(std::string(script) + "\nMore.\n"));
+  CHECK(parse_render_settings(to_json([] {
+          render_settings s;
+          s.seed = screenplay_seed("x");
+          return s;
+        }()))
+            ->seed.size() == 31);  // "script-" + 24 hex digits: a valid seed itself
 }
 
 TEST_CASE("a backend is chosen per project and per shot; unknown names are refused", "[actors]") {

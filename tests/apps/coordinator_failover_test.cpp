@@ -7,7 +7,7 @@
 #include <pqxx/pqxx>
 
 #include "cluster_support.hpp"
-#include "reelfarm/common/net.hpp"
+#include "reelfarm/testing/log_watch.hpp"
 #include "reelfarm/testing/services.hpp"
 
 using namespace reelfarm;
@@ -16,10 +16,15 @@ using namespace reelfarm::testing::cluster;
 
 namespace {
 
-std::string port_text() {
-  auto port = free_loopback_port();
-  REQUIRE(port);
-  return std::to_string(*port);
+// Every listener binds port 0 and the test reads the port back from the log.
+std::string logged(process& p, const std::string& pattern) {
+  return wait_for_log_match(p.log, pattern, 60s, [&p] { return p.child.running(); });
+}
+std::string health_port_of(process& p) {
+  return logged(p, R"(msg="health listener" port=(\d+))");
+}
+std::string farm_endpoint_of(process& p) {
+  return logged(p, R"(coordinator +(tcp://127\.0\.0\.1:\d+))");
 }
 
 }  // namespace
@@ -29,9 +34,6 @@ TEST_CASE("the standby coordinator takes over a render when the leader is killed
   scratch_database db;
   temp_dir dir;
   auto data = dir.path() / "data";  // shared by every process: the media volume
-  auto farm = "tcp://127.0.0.1:" + port_text();
-  auto api_port = port_text();
-  auto base = "http://127.0.0.1:" + api_port + "/api/v1";
   std::vector<std::string> common = {REELFARM_BINARY,
                                      "--data-dir",
                                      data.string(),
@@ -40,34 +42,37 @@ TEST_CASE("the standby coordinator takes over a render when the leader is killed
                                      "--set",
                                      "redis.url=" + test_services().redis_url,
                                      "--set",
-                                     "farm.bind=" + farm,
-                                     "--set",
-                                     "gateway.port=" + api_port,
+                                     "gateway.port=0",
                                      "--set",
                                      "gateway.rate_limit_per_user=100000",
                                      "--set",
                                      "gateway.jwt_secret=failover-test-secret-of-enough-length"};
-  auto with = [&](std::vector<std::string> extra) {
+  auto with = [&](const std::string& farm_bind, std::vector<std::string> extra) {
     auto argv = common;
+    argv.insert(argv.end(), {"--set", "farm.bind=" + farm_bind});
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   };
-  auto health_a = port_text();
-  auto health_b = port_text();
-  process leader(
-      "coordinator-a", dir.path() / "coordinator-a.log",
-      with({"serve", "--role", "coordinator", "--health-port", "127.0.0.1:" + health_a}));
+  // The leader binds a port the OS picks; the standby binds the same one when
+  // it takes over, and the gateway and nodes reach the farm there.
+  process leader("coordinator-a", dir.path() / "coordinator-a.log",
+                 with("tcp://127.0.0.1:*",
+                      {"serve", "--role", "coordinator", "--health-port", "127.0.0.1:0"}));
+  auto health_a = health_port_of(leader);
   REQUIRE(leader.wait_for_output("leader: this coordinator holds the leader lock", 60s));
-  process standby(
-      "coordinator-b", dir.path() / "coordinator-b.log",
-      with({"serve", "--role", "coordinator", "--health-port", "127.0.0.1:" + health_b}));
+  auto farm = farm_endpoint_of(leader);
+  process standby("coordinator-b", dir.path() / "coordinator-b.log",
+                  with(farm, {"serve", "--role", "coordinator", "--health-port", "127.0.0.1:0"}));
   INFO(standby.output());
+  auto health_b = health_port_of(standby);
   REQUIRE(standby.wait_for_output("standby: waiting for the leader", 60s));
   CHECK(call("GET", "http://127.0.0.1:" + health_a + "/readyz").status == 200);
   CHECK(call("GET", "http://127.0.0.1:" + health_b + "/readyz").status == 503);
   CHECK(call("GET", "http://127.0.0.1:" + health_b + "/healthz").status == 200);
-  process gateway("gateway", dir.path() / "gateway.log", with({"serve", "--role", "gateway"}));
+  process gateway("gateway", dir.path() / "gateway.log",
+                  with(farm, {"serve", "--role", "gateway"}));
   REQUIRE(gateway.wait_for_output("msg=\"ready", 60s));
+  auto base = logged(gateway, R"(gateway +(http://127\.0\.0\.1:\d+/api/v1))");
   std::vector<process> nodes;
   for (int i = 0; i < 2; ++i) {
     auto node_dir = dir.path() / ("node-" + std::to_string(i));
@@ -180,19 +185,17 @@ TEST_CASE("a leader whose lock session ends stops leading and exits 1, then the 
           "[failover][integration]") {
   scratch_database db;
   temp_dir dir;
-  auto farm = "tcp://127.0.0.1:" + port_text();
-  auto coordinator = [&](const std::string& name, const std::string& health) {
+  auto coordinator = [&](const std::string& name, const std::string& farm_bind) {
     return process(name, dir.path() / (name + ".log"),
                    {REELFARM_BINARY, "--data-dir", (dir.path() / "data").string(), "--set",
                     "postgres.dsn=" + db.dsn(), "--set", "redis.url=" + test_services().redis_url,
-                    "--set", "farm.bind=" + farm, "serve", "--role", "coordinator", "--health-port",
-                    "127.0.0.1:" + health});
+                    "--set", "farm.bind=" + farm_bind, "serve", "--role", "coordinator",
+                    "--health-port", "127.0.0.1:0"});
   };
-  auto health_a = port_text();
-  auto health_b = port_text();
-  auto leader = coordinator("coordinator-a", health_a);
+  auto leader = coordinator("coordinator-a", "tcp://127.0.0.1:*");
   REQUIRE(leader.wait_for_output("leader: this coordinator holds the leader lock", 60s));
-  auto standby = coordinator("coordinator-b", health_b);
+  auto standby = coordinator("coordinator-b", farm_endpoint_of(leader));
+  auto health_b = health_port_of(standby);
   REQUIRE(standby.wait_for_output("standby: waiting for the leader", 60s));
 
   // An operator (or a PostgreSQL restart) ends the leader's lock session.

@@ -1,6 +1,6 @@
 #pragma once
 
-// `reelfarm serve` and two `reelfarm node` processes on free ports, in a
+// `reelfarm serve` and two `reelfarm node` processes on ports the OS picks, in a
 // folder of their own, for end-to-end tests of the API and its clients.
 // Everything is stopped (SIGTERM, then SIGKILL) when the object goes away,
 // also when the test fails.
@@ -17,7 +17,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "reelfarm/common/net.hpp"
 #include "reelfarm/common/process.hpp"
 #include "run_reelfarm.hpp"
 
@@ -46,10 +45,6 @@ class serve_farm {
  public:
   /// Starts serve (with `settings` as extra `--set` values) and `nodes` nodes.
   explicit serve_farm(const std::vector<std::string>& settings = {}, int nodes = 2) {
-    using namespace std::chrono_literals;
-    auto farm_port = free_loopback_port();
-    REQUIRE(farm_port);
-    farm_endpoint = "tcp://127.0.0.1:" + std::to_string(*farm_port);
     process_options p;
     p.argv = {REELFARM_BINARY,
               "--data-dir",
@@ -57,7 +52,7 @@ class serve_farm {
               "--set",
               "gateway.port=0",
               "--set",
-              "farm.bind=" + farm_endpoint};
+              "farm.bind=tcp://127.0.0.1:*"};  // ports the OS picks, read back below
     for (const auto& s : settings) {
       p.argv.insert(p.argv.end(), {"--set", s});
     }
@@ -66,7 +61,7 @@ class serve_farm {
     auto child = child_process::spawn(p);
     REQUIRE(child);
     serve = std::move(child).value();
-    origin = "http://127.0.0.1:" + std::to_string(wait_for_port());
+    wait_until_ready();
     base = origin + "/api/v1";
     for (int i = 0; i < nodes; ++i) {
       add_node();
@@ -129,21 +124,27 @@ class serve_farm {
   std::vector<child_process> node_processes;
 
  private:
-  // The gateway's port from serve's status lines, once it says it is ready.
-  int wait_for_port() {
+  // The gateway's and the coordinator's bound addresses from serve's status
+  // lines, once it says it is ready.
+  void wait_until_ready() {
     using namespace std::chrono_literals;
-    static const std::regex line("gateway +http://127\\.0\\.0\\.1:([0-9]+)/api/v1");
+    static const std::regex gateway_line("gateway +(http://127\\.0\\.0\\.1:[0-9]+)/api/v1");
+    static const std::regex farm_line("coordinator +(tcp://127\\.0\\.0\\.1:[0-9]+)");
     for (int i = 0; i < 1200; ++i) {
-      std::smatch m;
+      std::smatch gateway;
+      std::smatch farm;
       auto text = log();
-      if (std::regex_search(text, m, line) && text.find("msg=\"ready") != std::string::npos) {
-        return std::stoi(m[1]);
+      if (text.find("msg=\"ready") != std::string::npos &&
+          std::regex_search(text, gateway, gateway_line) &&
+          std::regex_search(text, farm, farm_line)) {
+        origin = gateway[1];
+        farm_endpoint = farm[1];
+        return;
       }
       REQUIRE(serve.running());
       std::this_thread::sleep_for(100ms);
     }
     FAIL("serve did not become ready: " << log());
-    return 0;
   }
 };
 

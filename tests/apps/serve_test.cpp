@@ -1,12 +1,14 @@
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <thread>
 
-#include "reelfarm/common/net.hpp"
+#include "cluster_support.hpp"
 #include "reelfarm/common/process.hpp"
+#include "reelfarm/testing/log_watch.hpp"
 #include "reelfarm/testing/services.hpp"
 #include "run_reelfarm.hpp"
 
@@ -17,11 +19,9 @@ using namespace std::chrono_literals;
 namespace {
 
 // Each serve runs its own farm coordinator: never on the configured default
-// port, which parallel tests would share.
+// port, which parallel tests would share, but on one the OS picks.
 std::string free_farm_bind() {
-  auto port = free_loopback_port();
-  REQUIRE(port);
-  return "farm.bind=tcp://127.0.0.1:" + std::to_string(*port);
+  return "farm.bind=tcp://127.0.0.1:*";
 }
 
 // `reelfarm serve` running in the background on a data folder of its own.
@@ -41,6 +41,11 @@ struct background_serve {
     auto child = child_process::spawn(p);
     REQUIRE(child);
     process = std::move(child).value();
+  }
+
+  // The gateway's base URL from serve's status lines (after wait_ready).
+  std::string api_base() const {
+    return wait_for_log_match(log, R"(gateway +(http://127\.0\.0\.1:\d+/api/v1))", 10s);
   }
 
   // Waits for the "ready" line, or fails with the log.
@@ -108,6 +113,38 @@ TEST_CASE("serve survives kill -9: a restart recovers the servers and keeps the 
   CHECK(serve.process.exit_status() == 0);
   CHECK_FALSE(process_exists(state["postgres"]["pid"].get<pid_t>()));
   CHECK_FALSE(process_exists(state["redis"]["pid"].get<pid_t>()));
+}
+
+TEST_CASE("a sign-in survives a restart of serve on the embedded default", "[serve]") {
+  temp_dir dir;
+  auto data = dir.path() / "data";
+  std::string token;
+  {
+    background_serve serve(data);
+    serve.wait_ready();
+    auto registered = cluster::call("POST", serve.api_base() + "/auth/register", {},
+                                    R"({"email":"stay@example.com","password":"a long password",)"
+                                    R"("full_name":"Stay"})");
+    INFO(registered.body);
+    REQUIRE(registered.status == 201);
+    token = registered.parsed()["access_token"].get<std::string>();
+    serve.process.signal(SIGTERM);
+    REQUIRE(serve.process.wait_for(60s));
+  }
+  // The signing key lives beside the servers' passwords, readable by its owner only.
+  struct stat key {};
+  REQUIRE(::stat((data / "secrets" / "jwt.key").c_str(), &key) == 0);
+  CHECK((key.st_mode & 0777) == 0600);
+
+  background_serve serve(data);
+  serve.wait_ready();
+  auto me = cluster::call("GET", serve.api_base() + "/users/me", token);
+  INFO(me.body);
+  CHECK(me.status == 200);
+  CHECK(me.parsed()["email"] == "stay@example.com");
+  auto text = read_file(serve.log);
+  REQUIRE(text);
+  CHECK_THAT(*text, !Catch::Contains("no JWT secret configured"));
 }
 
 TEST_CASE("with a DSN and a Redis URL configured, serve uses those servers", "[serve]") {

@@ -9,16 +9,7 @@
 
 using reelfarm::free_loopback_port;
 
-TEST_CASE("a free loopback port is found, the preferred one when it is free", "[net]") {
-  auto any = free_loopback_port();
-  REQUIRE(any);
-  CHECK(*any > 0);
-  auto preferred = free_loopback_port(*any);
-  REQUIRE(preferred);
-  CHECK(*preferred == *any);
-}
-
-TEST_CASE("a preferred port that is in use is passed over", "[net]") {
+TEST_CASE("a probed port is never one that is in use", "[net]") {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -28,8 +19,9 @@ TEST_CASE("a preferred port that is in use is passed over", "[net]") {
   socklen_t len = sizeof addr;
   REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
   int taken = ntohs(addr.sin_port);
-  auto other = free_loopback_port(taken);
+  auto other = free_loopback_port();
   close(fd);
   REQUIRE(other);
+  CHECK(*other > 0);
   CHECK(*other != taken);
 }

@@ -20,13 +20,13 @@
 
 #include "reelfarm/actors/render_service.hpp"
 #include "reelfarm/common/metrics.hpp"
-#include "reelfarm/common/net.hpp"
 #include "reelfarm/common/process.hpp"
 #include "reelfarm/crm_sync/crm_sync_runner.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
 #include "reelfarm/store/account_repository.hpp"
 #include "reelfarm/store/credit_ledger.hpp"
 #include "reelfarm/store/job_repository.hpp"
+#include "reelfarm/testing/log_watch.hpp"
 #include "reelfarm/testing/services.hpp"
 #include "reelfarm/testing/temp_dir.hpp"
 #include "support/local_salesforce.hpp"
@@ -198,7 +198,7 @@ TEST_CASE("a real Prometheus evaluates every panel and alert against a rendering
   auto host_metrics = metrics::endpoint::serve("127.0.0.1", 0);
   REQUIRE(host_metrics);
   farm::coordinator_options co;
-  co.bind = "tcp://127.0.0.1:" + std::to_string(*free_loopback_port());
+  co.bind = "tcp://127.0.0.1:*";  // the OS picks the port: never probed
   co.timing.heartbeat = 200ms;
   co.timing.ttl = 1000ms;
   co.postgres_dsn = db.dsn();
@@ -243,23 +243,25 @@ TEST_CASE("a real Prometheus evaluates every panel and alert against a rendering
   std::string path = bin.string() + ":" + (std::getenv("PATH") ? std::getenv("PATH") : "");
   ::setenv("PATH", path.c_str(), 1);
 
-  std::vector<int> node_ports;
+  // Each node's metrics on a port the OS picks, read back from its log.
+  std::vector<std::string> node_ports;
   std::vector<std::unique_ptr<stopped_on_exit>> nodes;
   for (int i = 0; i < 2; ++i) {
-    int port = *free_loopback_port();
-    node_ports.push_back(port);
     auto nd = dir.path() / ("node-" + std::to_string(i));
     fs::create_directories(nd);
     nodes.push_back(std::make_unique<stopped_on_exit>(
         spawn({REELFARM_BINARY, "--data-dir", (dir.path() / "data").string(), "node", "--join",
-               co.bind, "--backend", "animatic", "--slots", "1", "--metrics-port",
-               "127.0.0.1:" + std::to_string(port), "--node-dir", (nd / "id").string(),
-               "--media-dir", (dir.path() / "media").string()},
+               (*coordinator)->endpoint(), "--backend", "animatic", "--slots", "1",
+               "--metrics-port", "127.0.0.1:0", "--node-dir", (nd / "id").string(), "--media-dir",
+               (dir.path() / "media").string()},
               nd / "node.log")));
+    auto& node = nodes.back()->child;
+    node_ports.push_back(testing::wait_for_log_match(nd / "node.log",
+                                                     R"(msg="metrics listening".* port=(\d+))", 30s,
+                                                     [&node] { return node.running(); }));
   }
 
   // Prometheus: scrape every second, the repository's alert rules.
-  int prom_port = *free_loopback_port();
   auto prom_dir = dir.path() / "prometheus";
   fs::create_directories(prom_dir / "data");
   fs::copy_file(source / "deploy" / "prometheus" / "alerts.yml", prom_dir / "alerts.yml");
@@ -273,12 +275,14 @@ TEST_CASE("a real Prometheus evaluates every panel and alert against a rendering
       << "  - job_name: reelfarm-node\n    static_configs:\n      - targets: ['127.0.0.1:"
       << node_ports[0] << "', '127.0.0.1:" << node_ports[1] << "']\n";
   }
-  stopped_on_exit prom{
-      spawn({REELFARM_PROMETHEUS, "--config.file=" + (prom_dir / "prometheus.yml").string(),
-             "--storage.tsdb.path=" + (prom_dir / "data").string(),
-             "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-            prom_dir / "prometheus.log")};
-  prometheus_server server{"http://127.0.0.1:" + std::to_string(prom_port)};
+  stopped_on_exit prom{spawn(
+      {REELFARM_PROMETHEUS, "--config.file=" + (prom_dir / "prometheus.yml").string(),
+       "--storage.tsdb.path=" + (prom_dir / "data").string(), "--web.listen-address=127.0.0.1:0"},
+      prom_dir / "prometheus.log")};
+  auto prom_address = testing::wait_for_log_match(
+      prom_dir / "prometheus.log", R"(msg="Listening on" address=(127\.0\.0\.1:\d+))", 60s,
+      [&prom] { return prom.child.running(); });
+  prometheus_server server{"http://" + prom_address};
   INFO("prometheus log: " << (prom_dir / "prometheus.log"));
   REQUIRE(eventually([&] { return server.query("up == 1").series == 3; }, 60s));
 
@@ -312,8 +316,8 @@ TEST_CASE("a real Prometheus evaluates every panel and alert against a rendering
 
   // The linter: every reelfarm_ name a panel or rule uses is in a real scrape.
   std::set<std::string> exported = names_in(metrics::scrape_text());
-  for (int port : node_ports) {
-    auto [status, text] = http_get("http://127.0.0.1:" + std::to_string(port) + "/metrics");
+  for (const auto& port : node_ports) {
+    auto [status, text] = http_get("http://127.0.0.1:" + port + "/metrics");
     REQUIRE(status == 200);
     auto more = names_in(text);
     exported.insert(more.begin(), more.end());

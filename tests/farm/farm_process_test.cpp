@@ -48,7 +48,6 @@ struct farm_harness {
   std::map<std::string, child_process> nodes;
 
   farm_harness() {
-    endpoint = "tcp://127.0.0.1:" + std::to_string(21000 + ::getpid() % 20000);
     auto script = dir.path() / "render.sh";
     REQUIRE(write_file_atomically(script, render_script, 0755));
   }
@@ -62,16 +61,25 @@ struct farm_harness {
     stop_coordinator();
   }
 
+  // The first start binds a port the OS picks; a restart binds the same
+  // endpoint again, since the running nodes know no other. A port freed
+  // moments ago can still be held by a connection closing on the other side,
+  // so a restart retries for a while before it gives up.
   void start_coordinator() {
     coordinator_options o;
-    o.bind = endpoint;
+    o.bind = endpoint.empty() ? "tcp://127.0.0.1:*" : endpoint;
     o.timing.heartbeat = 200ms;
     o.timing.ttl = 1000ms;
     o.timing.cancel_resend = 500ms;
     o.postgres_dsn = db.dsn();
     auto c = coordinator::create(o);
+    for (int tries = 1; !c && !endpoint.empty() && tries < 100; ++tries) {
+      std::this_thread::sleep_for(50ms);
+      c = coordinator::create(o);
+    }
     REQUIRE(c);
     coord = std::move(c).value();
+    endpoint = coord->endpoint();
     stop = false;
     loop = std::thread([this] { coord->run([this] { return stop.load(); }); });
   }

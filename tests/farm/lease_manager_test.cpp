@@ -467,6 +467,25 @@ TEST_CASE("drain lets running shots finish and grants nothing new", "[lease]") {
   CHECK(f.take<offer_event>().size() == 1);
 }
 
+TEST_CASE("an operator's drain outlives a node restart; a node's own drain at shutdown does not",
+          "[lease]") {
+  farm_fixture f;
+  f.add_node(farm_fixture::node("a", 1));
+  f.add_node(farm_fixture::node("b", 1));
+  REQUIRE(f.manager.drain("a", true));  // the operator
+  REQUIRE(f.manager.drain("a", true, lease_manager::drained_by::node_itself));
+  REQUIRE(f.manager.drain("b", true, lease_manager::drained_by::node_itself));
+  f.add_node(farm_fixture::node("a", 1));  // both restart and register again
+  f.add_node(farm_fixture::node("b", 1));
+  CHECK(f.manager.node("a")->state == "drained");
+  CHECK(f.manager.node("b")->state == "alive");
+  f.submit(farm_fixture::shot("s1"));
+  f.step();
+  auto offers = f.take<offer_event>();
+  REQUIRE(offers.size() == 1);
+  CHECK(offers[0].node_id == "b");
+}
+
 TEST_CASE("a re-registering node is recognised and keeps the leases it still runs", "[lease]") {
   farm_fixture f;
   f.add_node(farm_fixture::node("a", 2));

@@ -113,7 +113,7 @@ TEST_CASE("a film rendered through three providers and the animatic, with provid
   pg_pool pool{db.dsn(), 4};
   job_repository jobs{pool};
   farm::coordinator_options co;
-  co.bind = "tcp://127.0.0.1:" + std::to_string(*free_loopback_port());
+  co.bind = "tcp://127.0.0.1:*";  // the OS picks the port: never probed
   co.timing.heartbeat = 200ms;
   co.timing.ttl = 2000ms;
   auto c = farm::coordinator::create(co);
@@ -145,11 +145,12 @@ TEST_CASE("a film rendered through three providers and the animatic, with provid
                     "reference_to_image_api.json,poll_ms=100";
   auto replicate_spec = "replicate=" + replicate.url() + ",model=acme/video,delay_scale=0.2";
   auto runpod_spec = "runpod=" + runpod.url() + ",endpoint=ep-film,poll_ms=100";
-  nodes.push_back(start_node(dir.path() / "node-a", co.bind, media, {"animatic", comfy_spec}));
   nodes.push_back(
-      start_node(dir.path() / "node-b", co.bind, media, {comfy_spec, replicate_spec, runpod_spec}));
-  nodes.push_back(
-      start_node(dir.path() / "node-c", co.bind, media, {"animatic", replicate_spec, runpod_spec}));
+      start_node(dir.path() / "node-a", coordinator->endpoint(), media, {"animatic", comfy_spec}));
+  nodes.push_back(start_node(dir.path() / "node-b", coordinator->endpoint(), media,
+                             {comfy_spec, replicate_spec, runpod_spec}));
+  nodes.push_back(start_node(dir.path() / "node-c", coordinator->endpoint(), media,
+                             {"animatic", replicate_spec, runpod_spec}));
 
   {
     actors::render_service_options ro{

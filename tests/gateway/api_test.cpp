@@ -167,6 +167,26 @@ TEST_CASE("projects CRUD with pagination and ownership", "[api][projects]") {
         404);
   CHECK(env.get("/api/v1/projects/not-a-uuid", {carol.auth()}).status == 404);
 
+  // Settings are stored only when a render could use them; the seed fixes the casting.
+  auto seeded = env.send("PUT", "/api/v1/projects/" + ids[1],
+                         {{"settings", {{"seed", "cast-0123abcd"}}}}, {carol.auth()});
+  CHECK(seeded.status == 200);
+  CHECK(seeded.json()["settings"]["seed"] == "cast-0123abcd");
+  for (const auto& bad :
+       {nlohmann::json{{"seed", "two words"}}, nlohmann::json{{"seed", 7}},
+        nlohmann::json{{"watermark", "no"}}, nlohmann::json{{"resolution", "huge"}}}) {
+    INFO(bad.dump());
+    auto refused =
+        env.send("PUT", "/api/v1/projects/" + ids[1], {{"settings", bad}}, {carol.auth()});
+    CHECK(refused.status == 422);
+    CHECK(refused.error_code() == "invalid_settings");
+    auto created =
+        env.send("POST", "/api/v1/projects", {{"title", "x"}, {"settings", bad}}, {carol.auth()});
+    CHECK(created.status == 422);
+  }
+  CHECK(env.get("/api/v1/projects/" + ids[1], {carol.auth()}).json()["settings"]["seed"] ==
+        "cast-0123abcd");
+
   auto updated =
       env.send("PUT", "/api/v1/projects/" + ids[0], {{"title", "Renamed"}}, {carol.auth()});
   CHECK(updated.status == 200);

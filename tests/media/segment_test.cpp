@@ -98,6 +98,31 @@ TEST_CASE("the same shot renders the same bytes, at 1280x720", "[media][segment]
   CHECK(*a == *b);
 }
 
+TEST_CASE("a shot renders the same bytes whatever the renderer drew before", "[media][segment]") {
+  // A render node keeps its renderer from shot to shot, and which shots a
+  // node gets differs from run to run: nothing of an earlier shot may show.
+  reelfarm::testing::temp_dir dir;
+  auto spec = mtest::small_shot("after");
+  spec.dialogue = {{"ANNA", "Storm's coming in by noon, Ben.", ""}};
+  auto fresh = make_renderer().render(spec, dir.path() / "fresh.mp4");
+  REQUIRE(fresh);
+  auto used = make_renderer();
+  auto before = mtest::small_shot("before", shot_kind::establishing);
+  before.width = 1280;
+  before.height = 720;
+  before.heading = "EXT. OPEN SEA - NIGHT";
+  before.action =
+      "The little boat rides the swell under a sky full of stars, WAVES and 0123456789.";
+  REQUIRE(used.render(before, dir.path() / "before.mp4"));
+  auto later = used.render(spec, dir.path() / "later.mp4");
+  REQUIRE(later);
+  auto a = sha256_file(dir.path() / "fresh.mp4");
+  auto b = sha256_file(dir.path() / "later.mp4");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(*a == *b);
+}
+
 TEST_CASE("without a speech engine the shot still renders, silent, with a warning",
           "[media][segment]") {
   reelfarm::testing::temp_dir dir;

@@ -1,10 +1,18 @@
 #include "reelfarm/store/embedded_services.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <pqxx/pqxx>
 
+#include "reelfarm/common/filesystem.hpp"
 #include "reelfarm/common/process.hpp"
 #include "reelfarm/store/errc.hpp"
 #include "reelfarm/store/redis_client.hpp"
@@ -31,6 +39,25 @@ int count_markers(const std::string& dsn) {
   pqxx::connection conn(dsn);
   pqxx::read_transaction tx(conn);
   return tx.exec1("SELECT count(*) FROM marker")[0].as<int>();
+}
+
+// A listening socket on 127.0.0.1:port, closed when the result goes.
+std::unique_ptr<int, void (*)(int*)> listen_on_loopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  int reuse = 1;  // the server's old connections may linger in TIME_WAIT
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  INFO("port " << port << ": " << strerror(errno));
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(fd, 4) == 0);
+  return {new int(fd), [](int* f) {
+            close(*f);
+            delete f;
+          }};
 }
 
 }  // namespace
@@ -113,6 +140,32 @@ TEST_CASE("a server that cannot start is an error with its log", "[embedded]") {
     CHECK(services.error().is(store_errc::server_start));
     CHECK_THAT(services.error().message(), Catch::Contains("pg_control"));
   }
+}
+
+TEST_CASE("a port taken since the last start costs one more attempt, not the start", "[embedded]") {
+  testing::temp_dir dir;
+  auto options = testing::test_embedded_options(dir.path());
+  int old_postgres = 0;
+  int old_redis = 0;
+  {
+    auto services = embedded_services::start(options);
+    REQUIRE(services);
+    write_marker((*services)->postgres().address, (*services)->redis().address);
+    old_postgres = (*services)->postgres().port;
+    old_redis = (*services)->redis().port;
+  }
+  // Someone else listens on both remembered ports now: each server's first
+  // bind fails, and the start goes on with another port.
+  auto postgres_squatter = listen_on_loopback(old_postgres);
+  auto redis_squatter = listen_on_loopback(old_redis);
+  auto services = embedded_services::start(options);
+  REQUIRE(services);
+  CHECK((*services)->postgres().port != old_postgres);
+  CHECK((*services)->redis().port != old_redis);
+  CHECK(count_markers((*services)->postgres().address) == 1);
+  auto log = read_file(dir.path() / "log" / "postgres.log");
+  REQUIRE(log);
+  CHECK_THAT(*log, Catch::Contains("Address already in use"));
 }
 
 TEST_CASE("the embedded options resolve the data folder", "[embedded]") {

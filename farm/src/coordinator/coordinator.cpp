@@ -18,6 +18,7 @@ namespace reelfarm::farm {
 
 struct coordinator::impl {
   coordinator_options options;
+  std::string endpoint;  ///< the bound address, port resolved
   steady_farm_clock clock;
   memory_epoch_allocator memory_epochs;
   std::unique_ptr<farm_store> store;
@@ -149,7 +150,7 @@ void coordinator::impl::on_node_frame(const std::string& id, const frame& f) {
   } else if (const auto* cc = std::get_if<cancel_confirmed_msg>(&f.body)) {
     r = m.cancel_confirmed(id, *cc);
   } else if (const auto* dr = std::get_if<drain_msg>(&f.body)) {
-    r = m.drain(id, dr->drain);
+    r = m.drain(id, dr->drain, lease_manager::drained_by::node_itself);
   } else if (std::holds_alternative<error_msg>(f.body)) {
     const auto& e = std::get<error_msg>(f.body);
     log::warn("farm", "node reports an error",
@@ -308,10 +309,11 @@ result<std::unique_ptr<coordinator>> coordinator::create(coordinator_options opt
     // Anything far beyond a frame is cut off by ZeroMQ before it reaches memory.
     s->router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(16 * max_frame_bytes));
     s->router.bind(s->options.bind);
+    s->endpoint = s->router.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
     return error(farm_errc::transport, "cannot bind " + s->options.bind + ": " + e.what());
   }
-  log::info("farm", "coordinator listening", {{"bind", s->options.bind}});
+  log::info("farm", "coordinator listening", {{"bind", s->endpoint}});
   return std::unique_ptr<coordinator>(new coordinator(std::move(s)));
 }
 
@@ -319,6 +321,10 @@ void coordinator::run(const std::function<bool()>& stop) {
   while (!stop()) {
     impl_->turn();
   }
+}
+
+const std::string& coordinator::endpoint() const noexcept {
+  return impl_->endpoint;
 }
 
 void coordinator::post(std::function<void(lease_manager&)> fn) {

@@ -420,7 +420,14 @@ result<void> lease_manager::register_node(const node_spec& spec,
   n.max_gpu_mb = max_gpu_memory(spec);
   n.sorted_tags = spec.tags;
   std::sort(n.sorted_tags.begin(), n.sorted_tags.end());
-  n.lost = false;  // a drained node stays drained across agent restarts
+  n.lost = false;
+  // An operator's drain lasts across agent restarts; a node's own drain at
+  // shutdown ends when it comes back.
+  if (n.draining && n.drained_itself) {
+    n.draining = false;
+    n.drained_itself = false;
+    s.events.emplace_back(drain_event{spec.id, false});
+  }
   n.last_seen = clock_.now();
   for (const auto& ref : spec.references) {
     add_reference(s, idx, ref);
@@ -465,13 +472,17 @@ result<void> lease_manager::heartbeat(std::string_view node_id,
   return ok();
 }
 
-result<void> lease_manager::drain(std::string_view node_id, bool drain) {
+result<void> lease_manager::drain(std::string_view node_id, bool drain, drained_by who) {
   auto& s = *impl_;
   auto found = s.node_ids.find(std::string(node_id));
   if (found == s.node_ids.end()) {
     return no_node(node_id);
   }
   auto& n = s.nodes[found->second];
+  // A node draining itself never turns an operator's drain into its own.
+  if (!drain || !n.draining) {
+    n.drained_itself = drain && who == drained_by::node_itself;
+  }
   if (n.draining != drain) {
     n.draining = drain;
     refresh(s, found->second);

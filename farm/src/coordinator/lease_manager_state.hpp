@@ -38,6 +38,7 @@ struct node_entry {
   int orphans = 0;
   int failures = 0;
   bool draining = false;
+  bool drained_itself = false;  ///< the node drained itself on shutdown (lease_manager::drain)
   bool lost = false;
   bool removed = false;
   bool indexed = false;  ///< present in the capacity index

@@ -11,7 +11,8 @@ const char* node_usage() {
          "                     [--backend runpod=URL,endpoint=ID]\n"
          "                     [--tag TAG]... [--reference REF]... [--node-dir DIR]\n"
          "                     [--media-dir DIR]\n"
-         "  Joins a coordinator as a render node. The node id is kept in DIR/node-id\n"
+         "  Joins a coordinator as a render node (backend: animatic unless --backend\n"
+         "  says otherwise). The node id is kept in DIR/node-id\n"
          "  (default: DATA_DIR/node) so a restarted node is recognised. Provider URLs\n"
          "  may come from providers.KIND_url; API keys only from the configuration or\n"
          "  REELFARM_PROVIDERS_{COMFYUI_API_KEY,REPLICATE_API_TOKEN,RUNPOD_API_KEY}.\n";
@@ -56,8 +57,9 @@ result<node_agent_options> parse_node_args(const std::vector<std::string>& args)
     return error(farm_errc::invalid_argument, "--join tcp://HOST:PORT is required");
   }
   if (o.backends.empty()) {
-    return error(farm_errc::invalid_argument,
-                 "at least one --backend is needed, e.g. --backend animatic");
+    // The built-in renderer needs no model or provider, so a node joined with
+    // one command renders at once.
+    o.backends.emplace_back("animatic");
   }
   return o;
 }

@@ -22,8 +22,12 @@ struct reference_image {
 /// How a project renders (the project's settings JSON, all optional):
 /// {"resolution": "1280x720", "fps": 24, "backend": "comfyui",
 ///  "shots": {"sc1-sh2": {"backend": "replicate"}},
-///  "characters": {"MARA": {"image": "users/U/projects/P/images/mara.png"}}}.
-/// The plan decides the watermark. Backends: animatic (default), comfyui,
+///  "characters": {"MARA": {"image": "users/U/projects/P/images/mara.png"}},
+///  "seed": "a1b2c3"}.
+/// The plan decides the watermark. The seed fixes the casting (every
+/// character's and location's look and voice, and so the timing): two
+/// projects with the same seed and screenplay render the same film; without
+/// one, the project id is the seed. Backends: animatic (default), comfyui,
 /// replicate, runpod. A character image is a file in the media folder under
 /// users/{owner}/ (an upload) or references/.
 struct render_settings {
@@ -34,7 +38,15 @@ struct render_settings {
   std::string backend = "animatic";
   std::map<std::string, std::string> shot_backends;         ///< shot id -> backend
   std::map<std::string, reference_image> character_images;  ///< character name -> image
+  std::string seed;  ///< the casting seed; empty: the project id
 };
+
+/// The casting seed of a job: its settings' seed, else its project id.
+std::string casting_seed(const render_settings& settings, const std::string& project_id);
+
+/// The seed `reelfarm render` casts a screenplay with ("script-" and 96 bits
+/// of its SHA-256), so the same file renders the same film every time.
+std::string screenplay_seed(const std::string& script);
 
 /// The backends a project may choose.
 bool known_backend(const std::string& name);

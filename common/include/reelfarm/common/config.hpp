@@ -44,7 +44,8 @@ struct redis_settings {
 struct gateway_settings {
   std::string host = "127.0.0.1";
   int port = 8080;
-  std::string jwt_secret;  ///< HS256 key, at least 32 bytes; empty: random per process
+  std::string jwt_secret;  ///< HS256 key, at least 32 bytes; empty: kept in the data folder
+                           ///< (embedded) or random
   std::string jwt_issuer = "reelfarm";
   std::chrono::milliseconds access_token_ttl{24 * 3600 * 1000};
   std::chrono::milliseconds refresh_token_ttl{30LL * 24 * 3600 * 1000};

@@ -58,8 +58,9 @@ class endpoint {
 
 /// For a `--metrics-port [HOST:]PORT` flag: serves the registry there (HOST
 /// defaults to 0.0.0.0 so a Prometheus on another machine can scrape it).
-/// Empty or "0": no listener, a null pointer. A malformed flag or a port
-/// that cannot be bound is an error.
+/// Empty or "0": no listener, a null pointer; "HOST:0": a port the OS picks,
+/// logged as `metrics listening port=N`. A malformed flag or a port that
+/// cannot be bound is an error.
 result<std::unique_ptr<endpoint>> serve_flag(const std::string& spec);
 
 }  // namespace reelfarm::metrics

@@ -4,10 +4,11 @@
 
 namespace reelfarm {
 
-/// A free TCP port on 127.0.0.1 for a server of ours to bind, preferring
-/// `preferred` when it is free (0: any). Probed with SO_REUSEADDR, as servers
-/// bind, so a port whose last connections linger in TIME_WAIT counts as free.
-/// Another process may still take the port before our server binds it.
-result<int> free_loopback_port(int preferred = 0);
+/// A TCP port on 127.0.0.1 that was free a moment ago: for servers that
+/// cannot bind port 0 and report the port back (PostgreSQL, Redis). Another
+/// process may take it before the server binds it, so a caller must detect
+/// that and try again (store/src/embedded_*.cpp do). Anything that can bind
+/// port 0 itself must do that instead.
+result<int> free_loopback_port();
 
 }  // namespace reelfarm

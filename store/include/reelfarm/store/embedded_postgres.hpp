@@ -33,6 +33,9 @@ class embedded_postgres {
 
  private:
   embedded_postgres() = default;
+  /// Starts the server on a free port and waits until it is ready; picks
+  /// another port when the chosen one was taken before the server bound it.
+  result<int> launch();
   embedded_options options_;
   child_process process_;
   server_endpoint endpoint_;

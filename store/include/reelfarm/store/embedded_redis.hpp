@@ -30,6 +30,9 @@ class embedded_redis {
 
  private:
   embedded_redis() = default;
+  /// Starts the server on a free port and waits until it answers; picks
+  /// another port when the chosen one was taken before the server bound it.
+  result<int> launch(const std::string& password);
   embedded_options options_;
   child_process process_;
   server_endpoint endpoint_;

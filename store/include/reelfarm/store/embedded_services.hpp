@@ -30,6 +30,11 @@ class embedded_services {
   const server_endpoint& redis() const noexcept { return redis_.endpoint(); }
   const embedded_options& options() const noexcept { return options_; }
 
+  /// The secret kept in `<data_dir>/secrets/<name>` (mode 0600), generated on
+  /// first use: keys that must outlive a restart, like the gateway's token
+  /// signing key, live beside the servers' passwords.
+  result<std::string> secret(const std::string& name) const;
+
   /// Stops both servers; the first error is returned, both are attempted.
   result<void> stop();
   /// Leaves both servers running after this process exits.

@@ -14,7 +14,7 @@ namespace reelfarm::farm {
 
 /// How a coordinator runs (future config section `farm`).
 struct coordinator_options {
-  std::string bind = "tcp://127.0.0.1:7700";  ///< farm.bind
+  std::string bind = "tcp://127.0.0.1:7700";  ///< farm.bind; port 0 or *: the OS picks one
   lease_timing timing;                        ///< farm.heartbeat, farm.lease_ttl
   std::string postgres_dsn;                   ///< empty: nothing persisted (tests, bench)
   std::chrono::milliseconds poll{20};         ///< longest wait for a frame per loop turn
@@ -36,6 +36,10 @@ class coordinator {
 
   /// Serves until `stop()` returns true (checked every poll interval).
   void run(const std::function<bool()>& stop);
+
+  /// Where the socket is bound, with the port the OS chose for a bind to
+  /// port 0, e.g. "tcp://127.0.0.1:41235".
+  const std::string& endpoint() const noexcept;
 
   /// Runs `fn` on the loop thread at its next turn.
   void post(std::function<void(lease_manager&)> fn);

@@ -69,8 +69,14 @@ class lease_manager {
   result<void> fail(std::string_view node_id, const failed_msg& m);
   result<void> cancel_confirmed(std::string_view node_id, const cancel_confirmed_msg& m);
 
+  /// Who drains a node: an operator's drain lasts until an operator undrains
+  /// it, even across the node's restarts; a node that drains itself because
+  /// it is shutting down takes work again when it registers again.
+  enum class drained_by { operator_request, node_itself };
+
   /// Drain (true) or undrain (false) a node.
-  result<void> drain(std::string_view node_id, bool drain);
+  result<void> drain(std::string_view node_id, bool drain,
+                     drained_by who = drained_by::operator_request);
   /// Forgets a node; its leases expire and their shots are re-queued.
   result<void> remove_node(std::string_view node_id);
 

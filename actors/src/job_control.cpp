@@ -9,6 +9,7 @@
 #include "reelfarm/common/filesystem.hpp"
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/farm/node/animatic_backend.hpp"
+#include "reelfarm/media/checksum.hpp"
 #include "reelfarm/media/film_renderer.hpp"
 #include "reelfarm/screenplay/cost.hpp"
 #include "reelfarm/screenplay/fountain.hpp"
@@ -19,25 +20,46 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-// Marks `shot` reused when a finished shot with the same inputs exists and
-// its segment and sidecar are still on disk.
-result<void> try_reuse(const job_context& ctx, const std::string& project_id, shot_record& shot) {
+// A path or checksum a node sent (up to 4 KiB), quoted and cut short for
+// messages and logs.
+std::string quoted(const std::string& text) {
+  constexpr std::size_t max = 160;
+  return "\"" + (text.size() > max ? text.substr(0, max) + "..." : text) + "\"";
+}
+
+// The type of `file` itself (a link is not followed); not_found when absent.
+fs::file_type type_of(const fs::path& file) {
+  std::error_code ec;
+  return fs::symlink_status(file, ec).type();
+}
+
+// Reuses the segment of a finished shot with the same inputs when its file
+// is still on disk (see prepare_job). Returns true when the shot reuses a
+// segment nobody kept paying for, so that this job must pay for it.
+result<bool> try_reuse(const job_context& ctx, const std::string& project_id, shot_record& shot) {
   auto found = ctx.jobs->find_reusable(project_id, shot.input_hash);
   if (!found) {
     return found.error();
   }
-  if (!*found || (*found)->artifact.empty() || !fs::exists(ctx.media_dir / (*found)->artifact)) {
-    return ok();
+  if (!*found || (*found)->shot.artifact.empty()) {
+    return false;
   }
-  const auto& prior = **found;
-  shot.status = "reused";
+  const auto& prior = (*found)->shot;
+  auto file = media_file(ctx.media_dir, prior.artifact);
+  if (!file || type_of(*file) != fs::file_type::regular) {
+    return false;  // gone, or a stored path we no longer trust: render it again
+  }
+  bool paid = (*found)->paid;
+  // Unpaid, this job delivers the shot and is charged for it: "done", like a
+  // render, and so the shot that the next job reuses for free.
+  shot.status = paid ? "reused" : "done";
   shot.progress = 100;
-  shot.current_step = "reused";
+  shot.current_step = paid ? "reused" : "reused, charged (its first render was refunded)";
   shot.artifact = prior.artifact;
   shot.checksum = prior.checksum;
   shot.segment_json = prior.segment_json;
   shot.reused_from = prior.reused_from;
-  return ok();
+  return !paid;
 }
 
 result<void> copy_into(const fs::path& from, const fs::path& dir) {
@@ -59,8 +81,13 @@ result<std::vector<media::scene_segments>> scenes_of(const job_context& ctx,
     if (!s.has_segment()) {
       return error(actors_errc::assembly, "shot " + s.shot_id + " has no segment");
     }
-    auto file = ctx.media_dir / s.artifact;
-    auto segment = farm::segment_from_json(s.segment_json, file);
+    // Checked again here, not only when the node reported it: a row may
+    // predate the check or have been written by other means.
+    auto file = media_file(ctx.media_dir, s.artifact);
+    if (!file) {
+      return error(actors_errc::assembly, "shot " + s.shot_id + ": " + file.error().message());
+    }
+    auto segment = farm::segment_from_json(s.segment_json, *file);
     if (!segment) {
       return error(actors_errc::assembly, "shot " + s.shot_id + ": " + segment.error().message());
     }
@@ -118,10 +145,15 @@ result<prepared_job> prepare_job(const job_context& ctx, const job_record& job) 
   out.duration = plan->duration;
   out.shots =
       plan_shots(*plan, *settings, media_layout(ctx.media_dir, job.user_id, job.project_id));
-  for (auto& shot : out.shots) {
-    if (auto reused = try_reuse(ctx, job.project_id, shot); !reused) {
-      return reused.error();
+  // Priced by render_cost, which charges the shots without a segment: a
+  // reused segment this job pays for counts as one to render.
+  auto priced = out.shots;
+  for (std::size_t i = 0; i < out.shots.size(); ++i) {
+    auto charged = try_reuse(ctx, job.project_id, out.shots[i]);
+    if (!charged) {
+      return charged.error();
     }
+    priced[i].status = *charged ? "queued" : out.shots[i].status;
   }
   out.references = plan_references(*plan);
   for (auto& r : out.references) {
@@ -130,7 +162,7 @@ result<prepared_job> prepare_job(const job_context& ctx, const job_record& job) 
       r.image = image->second.path;
     }
   }
-  out.cost_credits = render_cost(out.shots);
+  out.cost_credits = render_cost(priced);
   return out;
 }
 
@@ -186,6 +218,107 @@ result<film_record> assemble_job_film(const job_context& ctx, const job_record& 
       {"warnings",
        film->warnings}}.dump();
   return out;
+}
+
+result<fs::path> media_file(const fs::path& media_dir, const std::string& rel) {
+  fs::path path(rel);
+  if (rel.empty() || path.has_root_name() || path.has_root_directory()) {
+    return error(actors_errc::shot_failed,
+                 "path " + quoted(rel) + " is not relative to the media folder");
+  }
+  fs::path at = media_dir;
+  bool exists = true;
+  for (const auto& part : path) {
+    if (part.empty() || part == "." || part == "..") {
+      return error(actors_errc::shot_failed, "path " + quoted(rel) + " has an empty, . or .. part");
+    }
+    at /= part;
+    // Below a missing folder nothing exists to be a link.
+    auto type = exists ? type_of(at) : fs::file_type::not_found;
+    exists = type != fs::file_type::not_found;
+    if (type == fs::file_type::symlink) {
+      return error(actors_errc::shot_failed,
+                   "path " + quoted(rel) + " passes through a symbolic link");
+    }
+  }
+  return at;
+}
+
+std::string lease_output(const std::string& lease_spec_json) {
+  auto doc = json::parse(lease_spec_json, nullptr, false);
+  if (!doc.is_object() || !doc.contains("output") || !doc["output"].is_string()) {
+    return {};
+  }
+  return doc["output"].get<std::string>();
+}
+
+result<void> check_artifact(const media_layout& layout, const std::string& offered_output,
+                            const std::string& reported_artifact,
+                            const std::string& reported_checksum) {
+  // Exactly the offered path: anything else is either a broken node or one
+  // pointing the coordinator at a file it should never read or serve.
+  if (offered_output.empty() || reported_artifact != offered_output) {
+    return error(actors_errc::shot_failed, "artifact " + quoted(reported_artifact) +
+                                               " is not the output the lease offered (" +
+                                               quoted(offered_output) + ")");
+  }
+  // The offer comes from a stored row: checked too, against this job's folder.
+  if (fs::path(offered_output).parent_path() != layout.clips_rel()) {
+    return error(actors_errc::shot_failed, "the offered output " + quoted(offered_output) +
+                                               " is not in the job's video-clips folder");
+  }
+  auto file = media_file(layout.media_dir(), offered_output);
+  if (!file) {
+    return file.error();
+  }
+  auto type = type_of(*file);
+  if (type != fs::file_type::regular) {
+    return error(
+        actors_errc::shot_failed,
+        "artifact " + quoted(reported_artifact) +
+            (type == fs::file_type::not_found ? " does not exist" : " is not a regular file"));
+  }
+  auto sum = media::sha256_file(*file);
+  if (!sum) {
+    return error(actors_errc::shot_failed, "artifact " + quoted(reported_artifact) +
+                                               " cannot be read: " + sum.error().message());
+  }
+  if (reported_checksum != "sha256:" + *sum) {
+    return error(actors_errc::shot_failed,
+                 "checksum " + quoted(reported_checksum) + " does not match artifact " +
+                     quoted(reported_artifact) + " (sha256:" + *sum + ")");
+  }
+  return ok();
+}
+
+result<std::string> read_segment_sidecar(const fs::path& media_dir, const std::string& artifact) {
+  // Far above any real sidecar (a few KiB of timing and cues); the text is
+  // kept in memory and in PostgreSQL.
+  constexpr std::uintmax_t max_bytes = 1U << 20U;
+  auto file = media_file(media_dir, artifact + ".json");
+  if (!file) {
+    return file.error();
+  }
+  if (type_of(*file) != fs::file_type::regular) {
+    return error(actors_errc::shot_failed, "no segment sidecar " + quoted(artifact + ".json"));
+  }
+  std::error_code ec;
+  auto size = fs::file_size(*file, ec);
+  if (ec || size > max_bytes) {
+    return error(actors_errc::shot_failed,
+                 "segment sidecar " + quoted(artifact + ".json") + " is unreadable or too large");
+  }
+  auto text = read_file(*file);
+  if (!text) {
+    return error(actors_errc::shot_failed, text.error().message());
+  }
+  // The parser's message may quote the text, and what a node wrote is not
+  // logged: only that it is no sidecar.
+  if (auto segment = farm::segment_from_json(*text, media_dir / artifact); !segment) {
+    return error(actors_errc::shot_failed,
+                 "segment sidecar " + quoted(artifact + ".json") + " is not a valid sidecar");
+  }
+  return text;
 }
 
 }  // namespace reelfarm::actors

@@ -7,11 +7,15 @@
 // supervisor, which fails the job (with the refund) when one dies. A job's
 // actors touch no other job's, so one failing project leaves others alone.
 // Only the supervisor writes the job's rows, so its writes are ordered.
+//
+// Nodes are untrusted: the supervisor accepts a rendered shot only after
+// check_artifact (job_control.hpp) and reads its sidecar under the same rules;
+// a refused result sends the shot back to the farm in a scene actor of its
+// own, like a failed render, up to `max_refused_results` times.
 #include "reelfarm/actors/render_service.hpp"
 
 #include <caf/all.hpp>
 
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -19,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reelfarm/actors/errc.hpp"
+#include "reelfarm/actors/media_layout.hpp"
 #include "reelfarm/actors/shot_plan.hpp"
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
@@ -283,11 +288,17 @@ caf::behavior scene_actor(caf::stateful_actor<scene_state>* self, scene_args a,
 
 // --- project supervisor -----------------------------------------------------------
 
+/// Results of one shot the supervisor may refuse before the job fails. The
+/// farm forgets a shot once it reported it done, so a retry may go to the
+/// same node; a few refusals tell a bad node or shared folder from bad luck.
+constexpr int max_refused_results = 3;
+
 struct supervisor_state {
   supervisor_state() = default;  // see actor_state_note
   job_record job;
   std::vector<shot_record> shots;                // by position
   std::map<caf::actor_addr, caf::actor> scenes;  // strong: see scene_state
+  std::map<int, int> refused;                    // position -> results refused
   job_view view;
   std::optional<redis_client> redis;
   bool over = false;
@@ -463,33 +474,75 @@ bool load_job(supervisor_ptr self, const context_ptr& ctx, const std::string& jo
   return true;
 }
 
-void spawn_scenes(supervisor_ptr self, const context_ptr& ctx) {
+// A scene actor for `shots` (of one scene), monitored and held by the supervisor.
+void spawn_scene(supervisor_ptr self, const context_ptr& ctx, std::vector<shot_record> shots) {
   auto& st = self->state;
   const auto* plan = ctx->options.jobs.plans.find(st.job.user_plan);
   scene_args args{ctx, caf::actor_cast<caf::actor>(self), st.job.id, st.job.user_id,
                   plan != nullptr && plan->priority ? farm::plan_priority::priority
                                                     : farm::plan_priority::standard};
+  auto scene = self->spawn<caf::monitored>(scene_actor, std::move(args), std::move(shots));
+  st.scenes.emplace(scene.address(), scene);
+}
+
+void spawn_scenes(supervisor_ptr self, const context_ptr& ctx) {
   std::map<std::string, std::vector<shot_record>> by_scene;
-  for (const auto& s : st.shots) {
+  for (const auto& s : self->state.shots) {
     if (!s.has_segment()) {
       by_scene[s.scene_id].push_back(s);
     }
   }
   for (auto& [scene_id, shots] : by_scene) {
-    auto scene = self->spawn<caf::monitored>(scene_actor, args, std::move(shots));
-    st.scenes.emplace(scene.address(), scene);
+    spawn_scene(self, ctx, std::move(shots));
   }
+}
+
+// A node's result that cannot be accepted counts as a failed render: logged
+// (node, shot and reason only, never what the file holds), recorded on the
+// shot, and the shot goes back to the farm, unless it was refused too often.
+void refuse_result(supervisor_ptr self, const context_ptr& ctx, int position,
+                   const std::string& node, const error& why) {
+  auto& st = self->state;
+  if (st.over) {
+    return;
+  }
+  auto& shot = st.shots.at(static_cast<std::size_t>(position));
+  int refused = ++st.refused[position];
+  log::warn("actors", "shot result refused",
+            {{"job", st.job.id},
+             {"shot", shot.shot_id},
+             {"node", node},
+             {"refused", refused},
+             {"reason", why.message()}});
+  auto what = "result of node " + node + " refused: " + why.message();
+  if (refused >= max_refused_results) {
+    fail_job(
+        self, ctx,
+        "shot " + shot.shot_id + ": " + std::to_string(refused) + " results refused; last " + what);
+    return;
+  }
+  shot.status = "queued";
+  shot.progress = 0;
+  shot.current_step = "queued";
+  shot.error = what;
+  if (auto r = ctx->options.jobs.jobs->update_shot(st.job.id, shot); !r) {
+    log::warn("actors", "cannot persist shot",
+              {{"shot", shot.shot_id}, {"error", r.error().message()}});
+  }
+  spawn_scene(self, ctx, {shot});
 }
 
 void on_shot_done(supervisor_ptr self, const context_ptr& ctx, int position,
                   const std::string& artifact, const std::string& checksum,
                   const std::string& node) {
-  auto& shot = self->state.shots.at(static_cast<std::size_t>(position));
-  auto sidecar = ctx->options.jobs.media_dir / (artifact + ".json");
-  std::ifstream in(sidecar, std::ios::binary);
-  std::string segment((std::istreambuf_iterator<char>(in)), {});
-  if (segment.empty()) {
-    fail_job(self, ctx, "shot " + shot.shot_id + ": no segment timing at " + sidecar.string());
+  auto& st = self->state;
+  auto& shot = st.shots.at(static_cast<std::size_t>(position));
+  media_layout layout(ctx->options.jobs.media_dir, st.job.user_id, st.job.project_id);
+  auto checked = check_artifact(layout, lease_output(shot.spec_json), artifact, checksum);
+  auto segment = checked ? read_segment_sidecar(layout.media_dir(), artifact)
+                         : result<std::string>(checked.error());
+  if (!segment) {
+    refuse_result(self, ctx, position, node, segment.error());
     return;
   }
   shot.status = "done";
@@ -497,8 +550,9 @@ void on_shot_done(supervisor_ptr self, const context_ptr& ctx, int position,
   shot.current_step = "done";
   shot.artifact = artifact;
   shot.checksum = checksum;
-  shot.segment_json = segment;
+  shot.segment_json = std::move(segment).value();
   shot.node_id = node;
+  shot.error.clear();  // a refused earlier result is history now
   if (auto r = ctx->options.jobs.jobs->update_shot(self->state.job.id, shot); !r) {
     log::warn("actors", "cannot persist shot",
               {{"shot", shot.shot_id}, {"error", r.error().message()}});

@@ -333,24 +333,38 @@ result<void> job_repository::update_shot(const std::string& job_id, const shot_r
   });
 }
 
-result<std::optional<shot_record>> job_repository::find_reusable(const std::string& project_id,
-                                                                 const std::string& input_hash) {
-  using out_t = std::optional<shot_record>;
+result<std::optional<reusable_shot>> job_repository::find_reusable(const std::string& project_id,
+                                                                   const std::string& input_hash) {
+  using out_t = std::optional<reusable_shot>;
   return in_transaction<out_t>(pool_, "find reusable shot", [&](pqxx::work& tx) -> result<out_t> {
-    auto rows = tx.exec_params(std::string("SELECT ") + shot_columns +
-                                   ", job_id::text FROM render_shots s WHERE s.input_hash = $2"
-                                   " AND s.status IN ('done', 'reused') AND s.job_id IN"
-                                   " (SELECT id FROM ai_jobs WHERE project_id::text = $1)"
-                                   " ORDER BY s.updated_at DESC LIMIT 1",
-                               project_id, input_hash);
+    // The payer: a "reused" row's source, else the row's own job (it rendered
+    // the shot, or paid for a refunded job's file as if it had). Its charge
+    // stands when the ledger holds its deduction and no refund, and the job
+    // ended without failing (complete, or cancelled after start); each of
+    // those is a lookup by index, in this one statement.
+    auto rows = tx.exec_params(
+        std::string("SELECT ") + shot_columns +
+            ", payer::text,"
+            " EXISTS (SELECT 1 FROM ai_jobs pj WHERE pj.id = payer"
+            "         AND pj.status IN ('complete', 'cancelled'))"
+            " AND EXISTS (SELECT 1 FROM credit_transactions d"
+            "             WHERE d.kind = 'deduction' AND d.job_id = payer::text)"
+            " AND NOT EXISTS (SELECT 1 FROM credit_transactions r"
+            "                 WHERE r.kind = 'refund' AND r.job_id = payer::text) AS paid"
+            " FROM render_shots s CROSS JOIN LATERAL (SELECT CASE WHEN s.status = 'reused'"
+            " AND s.reused_from IS NOT NULL THEN s.reused_from ELSE s.job_id END AS payer) p"
+            " WHERE s.input_hash = $2 AND s.status IN ('done', 'reused') AND s.job_id IN"
+            " (SELECT id FROM ai_jobs WHERE project_id::text = $1)"
+            " ORDER BY paid DESC, s.updated_at DESC LIMIT 1",
+        project_id, input_hash);
     if (rows.empty()) {
       return out_t{};
     }
-    auto s = shot_from(rows[0]);
-    if (s.reused_from.empty()) {
-      s.reused_from = rows[0][16].as<std::string>();
-    }
-    return out_t{std::move(s)};
+    reusable_shot found;
+    found.shot = shot_from(rows[0]);
+    found.shot.reused_from = rows[0][16].as<std::string>();
+    found.paid = rows[0][17].as<bool>();
+    return out_t{std::move(found)};
   });
 }
 

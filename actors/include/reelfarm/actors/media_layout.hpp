@@ -21,10 +21,13 @@ class media_layout {
   std::filesystem::path project_rel() const {
     return std::filesystem::path("users") / user_ / "projects" / project_;
   }
+  /// users/{user}/projects/{project}/video-clips: the only folder nodes are
+  /// offered to write into.
+  std::filesystem::path clips_rel() const { return project_rel() / "video-clips"; }
   /// video-clips/{shot}-{hash}.mp4: named by content, so a regenerate never
   /// overwrites a segment an earlier job still refers to.
   std::filesystem::path clip_rel(const std::string& shot_id, const std::string& input_hash) const {
-    return project_rel() / "video-clips" / (shot_id + "-" + input_hash.substr(0, 16) + ".mp4");
+    return clips_rel() / (shot_id + "-" + input_hash.substr(0, 16) + ".mp4");
   }
   std::filesystem::path final_rel() const { return project_rel() / "final"; }
   std::filesystem::path subtitles_rel() const { return project_rel() / "subtitles"; }

@@ -62,6 +62,17 @@ struct shot_record {
   bool has_segment() const noexcept { return status == "done" || status == "reused"; }
 };
 
+/// A finished shot whose segment a new job of the same project may reuse.
+struct reusable_shot {
+  /// The stored shot; `reused_from` names the job whose charge covers it:
+  /// the job that rendered it (or paid for it as if it had), even when the
+  /// row itself is a reuse.
+  shot_record shot;
+  /// That job's charge stands: it completed or was cancelled after start,
+  /// was charged and not refunded. Reusing the shot is free only then.
+  bool paid = false;
+};
+
 /// A consistency reference registered for a project.
 struct reference_record {
   std::string id;
@@ -127,9 +138,11 @@ class job_repository {
   /// Persists one shot's state (status, progress, artifact, checksum, segment...).
   result<void> update_shot(const std::string& job_id, const shot_record& shot);
   /// A finished shot of another job of the same project with this input hash
-  /// whose segment may be reused; nullopt when none.
-  result<std::optional<shot_record>> find_reusable(const std::string& project_id,
-                                                   const std::string& input_hash);
+  /// whose segment may be reused, one that is paid for when there is one,
+  /// else the newest; nullopt when none. One query, whatever the project's
+  /// history.
+  result<std::optional<reusable_shot>> find_reusable(const std::string& project_id,
+                                                     const std::string& input_hash);
 
   /// Marks job and project complete with the film's URLs and duration.
   result<job_record> complete(const std::string& job_id, const film_record& film);

@@ -210,6 +210,7 @@ gateway::gateway_options gateway_options_from(const gateway_settings& g) {
   o.limits.per_ip = g.rate_limit_per_ip;
   o.limits.login_per_ip = g.rate_limit_login_per_ip;
   o.allow_self_topup = g.allow_self_topup;
+  o.trusted_proxies = split_commas(g.trusted_proxies);
   return o;
 }
 

@@ -3,13 +3,21 @@
 // (2 threads) that answers every request with the exact bytes the gateway
 // returns for the benchmarked route. Prints the ports and an access token,
 // then serves until SIGINT/SIGTERM. run_bench.sh drives wrk against both.
+//
+// `gateway_bench_server --login-timing [ROUNDS]` instead measures how long
+// a failed login takes for an email with an account (wrong password) and
+// for one without, through the whole handler at the live Argon2id cost, and
+// prints both medians and their ratio (docs/security.md): near 1 means the
+// answer's timing does not tell which emails have accounts.
 #include <utility>  // Beast 1.74 under C++20 needs it first
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -85,6 +93,87 @@ void raise_fd_limit() {
   setrlimit(RLIMIT_NOFILE, &lim);
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double percentile_90(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[std::min(v.size() - 1, v.size() * 9 / 10)];
+}
+
+// Failed logins, known email vs unknown email, alternating so that load on
+// the machine hits both alike. In process (no sockets): the figure is the
+// handler's, which is what an attacker times once network jitter averages out.
+int login_timing(int rounds) {
+  using namespace reelfarm;
+  testing::scratch_database db;
+  gateway::gateway_options o;
+  o.jwt_secret = std::string(48, 'b');
+  // Argon2id at the store's default (live) cost: password_ops/memory unset.
+  o.limits.login_per_ip = 0;  // 0: no per-address limit, or the run would be refused
+  // The per-account limiter runs (one Redis call per attempt, on both
+  // paths) but never locks.
+  o.limits.per_account.attempts = 1'000'000;
+  gateway::gateway_backends backends;
+  backends.postgres_dsn = db.dsn();
+  backends.redis_url = testing::test_services().redis_url;
+  auto made = gateway::api::create(o, backends);
+  if (!made) {
+    std::fprintf(stderr, "%s\n", made.error().full_text().c_str());
+    return 1;
+  }
+  auto& app = **made;
+  auto call = [&](const std::string& path, const std::string& body) {
+    gateway::http_request r;
+    r.method = "POST";
+    r.path = r.target = path;
+    r.headers = {{"content-type", "application/json"}};
+    r.body = body;
+    r.remote_ip = "10.0.0.1";
+    return app.handle(r);
+  };
+  auto registered = call("/api/v1/auth/register",
+                         R"({"email":"known@example.com","password":"the-right-password"})");
+  if (registered.status != 201) {
+    std::fprintf(stderr, "cannot register: %s\n", registered.body.c_str());
+    return 1;
+  }
+  using clock = std::chrono::steady_clock;
+  auto timed = [&](const std::string& body, std::vector<double>& into) {
+    auto start = clock::now();
+    auto res = call("/api/v1/auth/login", body);
+    into.push_back(std::chrono::duration<double, std::milli>(clock::now() - start).count());
+    return res.status;
+  };
+  std::vector<double> known;
+  std::vector<double> unknown;
+  // One untimed round of each first: connections, caches.
+  std::vector<double> warm;
+  (void)timed(R"({"email":"known@example.com","password":"wrong-password"})", warm);
+  (void)timed(R"({"email":"nobody-0@example.com","password":"wrong-password"})", warm);
+  for (int i = 0; i < rounds; ++i) {
+    auto a = timed(R"({"email":"known@example.com","password":"wrong-password"})", known);
+    auto b = timed(R"({"email":"nobody-)" + std::to_string(i + 1) +
+                       R"(@example.com","password":"wrong-password"})",
+                   unknown);
+    if (a != 401 || b != 401) {
+      std::fprintf(stderr, "a failed login answered %d / %d, not 401\n", a, b);
+      return 1;
+    }
+  }
+  auto k = median(known);
+  auto u = median(unknown);
+  std::printf("login timing: %d rounds, Argon2id at the default cost\n", rounds);
+  std::printf("known email, wrong password: median %.2f ms, p90 %.2f ms\n", k,
+              percentile_90(known));
+  std::printf("unknown email:               median %.2f ms, p90 %.2f ms\n", u,
+              percentile_90(unknown));
+  std::printf("ratio known/unknown: %.3f\n", u > 0 ? k / u : 0.0);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,6 +181,9 @@ int main(int argc, char** argv) {
   raise_fd_limit();
   signals::install_stop_handlers();
   log::configure(log::level::warn, log::format::kv);
+  if (argc > 1 && std::string_view(argv[1]) == "--login-timing") {
+    return login_timing(argc > 2 ? std::max(1, std::atoi(argv[2])) : 30);
+  }
   int port = argc > 1 ? std::atoi(argv[1]) : 18080;
   int baseline_port = argc > 2 ? std::atoi(argv[2]) : 18081;
 

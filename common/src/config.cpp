@@ -142,8 +142,16 @@ const std::vector<key_spec>& schema() {
        "Grafana dashboards the web console links operators to; empty shows no link.",
        string_field{[](config& c) -> std::string& { return c.gateway.grafana_url; }}},
       {"gateway", "secure_cookies",
-       "Mark the web console's session cookies Secure even without X-Forwarded-Proto: https.",
+       "The web console's session cookies are Secure except on plain http to a loopback host "
+       "(127.0.0.0/8, ::1, localhost); true marks them Secure there too (a TLS proxy on the "
+       "same machine that sends no X-Forwarded-Proto).",
        boolean_field{[](config& c) -> bool& { return c.gateway.secure_cookies; }}},
+      {"gateway", "trusted_proxies",
+       "Reverse proxies whose X-Forwarded-For is believed, comma-separated CIDR networks or "
+       "addresses (10.0.0.0/8, ::1). Only for a peer inside one is the right-most address "
+       "that is not itself a trusted proxy the client, which rate limits count by; empty: "
+       "the peer is always the client. A bad entry stops start-up.",
+       string_field{[](config& c) -> std::string& { return c.gateway.trusted_proxies; }}},
       {"gateway", "rate_limit_per_user", "Requests per minute per user and endpoint.",
        integer_field{[](config& c) -> int& { return c.gateway.rate_limit_per_user; }}, 1, 1000000},
       {"gateway", "rate_limit_per_ip",

@@ -160,11 +160,12 @@ std::optional<http_response> throttle(api_state& s, const route& r, const reques
   auto endpoint = r.method + " " + r.pattern;
   rate_decision d;
   if (r.limit == limit_class::login) {
-    d = s.limiter.hit("ip:" + ctx.request.remote_ip, endpoint, l.login_per_ip, l.window);
+    d = s.limiter.hit(address_subject(client_ip(s, ctx.request)), endpoint, l.login_per_ip,
+                      l.window);
   } else if (ctx.caller) {
     d = s.limiter.hit("user:" + ctx.caller->user_id, endpoint, l.per_user, l.window);
   } else {
-    d = s.limiter.hit("ip:" + ctx.request.remote_ip, endpoint, l.per_ip, l.window);
+    d = s.limiter.hit(address_subject(client_ip(s, ctx.request)), endpoint, l.per_ip, l.window);
   }
   if (d.allowed) {
     return std::nullopt;
@@ -270,7 +271,17 @@ result<std::unique_ptr<api>> api::create(const gateway_options& options,
   if (!options.jwt_secret.empty() && options.jwt_secret.size() < 32) {
     return error(gateway_errc::options, "the JWT secret must be at least 32 bytes long");
   }
+  auto trusted = parse_networks(options.trusted_proxies);
+  if (!trusted) {
+    return std::move(trusted).error();
+  }
   auto state = std::make_unique<api_state>(options, backends, cost_from(options));
+  state->trusted_proxies = std::move(*trusted);
+  // The decoy hash unknown emails are checked against, made now with the
+  // live cost so the first such login is not the one that takes longer.
+  if (auto decoy = state->accounts.prepare_login(); !decoy) {
+    return std::move(decoy).error();
+  }
   state->jwt_secret = options.jwt_secret;
   if (state->jwt_secret.empty()) {
     state->jwt_secret = random_token(48);
@@ -422,6 +433,22 @@ std::string issue_access_token(const api_state& s, const std::string& user_id,
   auto now = unix_now();
   return jwt_sign({user_id, role, s.options.jwt_issuer, now, now + s.options.access_ttl.count()},
                   s.jwt_secret);
+}
+
+std::string client_ip(const api_state& s, const http_request& request) {
+  if (s.trusted_proxies.empty()) {
+    return request.remote_ip;  // nobody's X-Forwarded-For is believed
+  }
+  // Every X-Forwarded-For header counts, in order, as if joined by commas
+  // (RFC 9110 section 5.3): a proxy may add its own as a second header.
+  std::string forwarded;
+  for (const auto& [name, value] : request.headers) {
+    if (name == "x-forwarded-for") {
+      forwarded += forwarded.empty() ? "" : ",";
+      forwarded += value;
+    }
+  }
+  return client_address(request.remote_ip, forwarded, s.trusted_proxies);
 }
 
 std::string string_field(const nlohmann::json& body, const char* name, std::string fallback) {

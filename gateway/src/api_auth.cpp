@@ -105,10 +105,17 @@ http_response do_login(api_state& s, request_context& ctx) {
       {"password", json_kind::string, true, 1024},
   }};
   return with_json(ctx.request, fields, [&](const nlohmann::json& body) {
-    auto user = s.accounts.login(string_field(body, "email"), string_field(body, "password"));
+    auto email = string_field(body, "email");
+    // Counted per account before the password is checked, for known and
+    // unknown emails alike, so a 429 says nothing about which exist.
+    if (auto locked = account_backoff(s, email)) {
+      return std::move(*locked);
+    }
+    auto user = s.accounts.login(email, string_field(body, "password"));
     if (!user) {
       return from_error(user.error(), ctx.request);
     }
+    s.limiter.login_succeeded(email);
     return start_session(s, *user, 200, ctx.request);
   });
 }
@@ -211,10 +218,16 @@ http_response put_me(api_state& s, request_context& ctx) {
         return error_response(422, "validation_failed",
                               "changing the password needs 'current_password'");
       }
+      // The same budget as logins: a stolen access token must not become a
+      // way to guess the password at the per-user request rate.
+      if (auto locked = account_backoff(s, user->email)) {
+        return std::move(*locked);
+      }
       auto checked = s.accounts.login(user->email, string_field(body, "current_password"));
       if (!checked) {
         return error_response(403, "invalid_credentials", "current_password is wrong");
       }
+      s.limiter.login_succeeded(user->email);
       if (auto r = s.accounts.set_password(user->id, password); !r) {
         return from_error(r.error(), ctx.request);
       }
@@ -233,6 +246,18 @@ http_response put_me(api_state& s, request_context& ctx) {
 }
 
 }  // namespace
+
+std::optional<http_response> account_backoff(api_state& s, const std::string& email) {
+  auto d = s.limiter.login_attempt(email, s.options.limits.per_account);
+  if (d.allowed) {
+    return std::nullopt;
+  }
+  auto res = error_response(429, "rate_limited",
+                            "too many sign-in attempts for this account; retry after " +
+                                std::to_string(d.retry_after.count()) + " s");
+  res.set_header("Retry-After", std::to_string(d.retry_after.count()));
+  return res;
+}
 
 nlohmann::json user_json(const user_account& user) {
   nlohmann::json j = {{"id", user.id},

@@ -101,7 +101,17 @@ http_response purchase(api_state& s, request_context& ctx) {
                             "send an Idempotency-Key header (1 to 150 characters) so a retry "
                             "cannot pay twice");
     }
-    auto amount = body["amount"].get<std::int64_t>();
+    // An integer by the field spec; read by its stored kind so no other
+    // type reaches get<>, and a huge unsigned value cannot wrap negative.
+    auto given = body.find("amount");
+    std::int64_t amount = 0;
+    if (given != body.end() && given->is_number_unsigned()) {
+      auto u = given->get<std::uint64_t>();
+      amount = u > static_cast<std::uint64_t>(max_purchase) ? max_purchase + 1
+                                                            : static_cast<std::int64_t>(u);
+    } else if (given != body.end() && given->is_number_integer()) {
+      amount = given->get<std::int64_t>();
+    }
     if (amount < 1 || amount > max_purchase) {
       return error_response(422, "validation_failed", "amount must be from 1 to 1000000");
     }

@@ -200,18 +200,28 @@ std::variant<render_request, http_response> read_render_request(api_state& s,
   return render_request{std::move(p), std::move(settings)};
 }
 
+// What render and regenerate both check before anything is queued: a
+// screenplay, settings the renderer can use, the plan's limits, the balance.
+// A job is only written once all of them pass, so a bad request is a 4xx now
+// and never a job that fails (or sits) later.
+std::optional<http_response> check_render(api_state& s, request_context& ctx,
+                                          const project_record& p, const std::string& settings,
+                                          json& plan_out) {
+  if (p.script.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return error_response(422, "invalid_screenplay",
+                          "the project has no screenplay yet; PUT its script first");
+  }
+  return precheck(s, ctx, p, settings, plan_out);
+}
+
 http_response render_project(api_state& s, request_context& ctx) {
   auto request = read_render_request(s, ctx);
   if (auto* failed = std::get_if<http_response>(&request)) {
     return std::move(*failed);
   }
   const auto& [p, settings] = std::get<render_request>(request);
-  if (p.script.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return error_response(422, "invalid_screenplay",
-                          "the project has no screenplay yet; PUT its script first");
-  }
   json plan;
-  if (auto refused = precheck(s, ctx, p, settings, plan)) {
+  if (auto refused = check_render(s, ctx, p, settings, plan)) {
     return std::move(*refused);
   }
   auto job = s.jobs.create(ctx.caller->user_id, p.id, "render", settings);
@@ -228,12 +238,20 @@ http_response regenerate_project(api_state& s, request_context& ctx) {
     return std::move(*failed);
   }
   const auto& [p, settings] = std::get<render_request>(request);
+  // Checked as a render is: the settings (the body's or the project's stored
+  // ones) were never validated on this path, and a job with settings the
+  // supervisor cannot parse would fail after queueing instead of now. The
+  // price counts only the shots that must render again.
+  json plan;
+  if (auto refused = check_render(s, ctx, p, settings, plan)) {
+    return std::move(*refused);
+  }
   auto job = actors::regenerate(s.job_ctx, ctx.caller->user_id, p.id, settings);
   if (!job) {
     return from_job_error(job.error(), ctx.request);
   }
   auto stored = s.jobs.get(job->id);
-  return accepted(stored ? *stored : *job, nullptr);
+  return accepted(stored ? *stored : *job, plan);
 }
 
 http_response cancel_job(api_state& s, request_context& ctx, const job_record& job) {

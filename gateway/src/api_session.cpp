@@ -9,28 +9,17 @@ namespace reelfarm::gateway {
 
 namespace {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-// A request that arrived over TLS at the proxy (or from an https page) gets
-// Secure cookies; trusting the client's word is harmless here, as a wrong
+// Secure unless the request is plain http to the loopback (cookies_secure).
+// A request says it came over https through the proxy's X-Forwarded-Proto or
+// an https Origin; trusting the client's word here is harmless, as a wrong
 // Secure flag only keeps its own cookie from being sent over plain http.
-bool over_https(const api_state& s, const http_request& request) {
-  if (s.options.secure_cookies) {
-    return true;
-  }
-  if (auto proto = request.header("x-forwarded-proto"); proto && trim(*proto) == "https") {
-    return true;
-  }
+bool secure_cookie(const api_state& s, const http_request& request) {
+  auto proto = request.header("x-forwarded-proto");
   auto origin = request.header("origin");
-  return origin && origin->starts_with("https://");
+  bool https =
+      (proto && trim_blanks(*proto) == "https") || (origin && origin->starts_with("https://"));
+  return cookies_secure(
+      {s.options.secure_cookies, https, request.header("host"), request.remote_ip});
 }
 
 std::string cookie(const api_state& s, const http_request& request, std::string_view name,
@@ -42,7 +31,7 @@ std::string cookie(const api_state& s, const http_request& request, std::string_
   out += path;
   out += "; Max-Age=" + std::to_string(max_age);
   out += "; HttpOnly; SameSite=Strict";
-  if (over_https(s, request)) {
+  if (secure_cookie(s, request)) {
     out += "; Secure";
   }
   return out;
@@ -52,7 +41,7 @@ std::string cookie(const api_state& s, const http_request& request, std::string_
 
 bool from_console(const http_request& request) {
   auto value = request.header("x-requested-with");
-  return value && trim(*value) == console_header_value;
+  return value && trim_blanks(*value) == console_header_value;
 }
 
 std::optional<std::string> cookie_value(const http_request& request, std::string_view name) {
@@ -64,11 +53,11 @@ std::optional<std::string> cookie_value(const http_request& request, std::string
     std::string_view rest = value;
     while (!rest.empty()) {
       auto end = rest.find(';');
-      auto pair = trim(rest.substr(0, end));
+      auto pair = trim_blanks(rest.substr(0, end));
       rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
       auto eq = pair.find('=');
-      if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == name) {
-        auto v = trim(pair.substr(eq + 1));
+      if (eq != std::string_view::npos && trim_blanks(pair.substr(0, eq)) == name) {
+        auto v = trim_blanks(pair.substr(eq + 1));
         if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
           v = v.substr(1, v.size() - 2);
         }

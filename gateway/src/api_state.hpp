@@ -13,6 +13,7 @@
 #include "job_status_cache.hpp"
 #include "reelfarm/actors/job_control.hpp"
 #include "reelfarm/gateway/api.hpp"
+#include "reelfarm/gateway/client_address.hpp"
 #include "reelfarm/gateway/json_input.hpp"
 #include "reelfarm/gateway/rate_limiter.hpp"
 #include "reelfarm/gateway/refresh_token_store.hpp"
@@ -47,7 +48,8 @@ struct api_state {
   refresh_token_store refresh_tokens;
   user_directory directory;
   rate_limiter limiter;
-  youtube::youtube_options youtube;  ///< publishing is off unless enabled()
+  std::vector<ip_network> trusted_proxies;  ///< options.trusted_proxies, parsed
+  youtube::youtube_options youtube;         ///< publishing is off unless enabled()
   router routes;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::mutex stats_mutex;
@@ -139,6 +141,15 @@ void clear_session_cookies(const api_state& s, const http_request& request,
 /// An access token for `user_id` valid for `ttl`.
 std::string issue_access_token(const api_state& s, const std::string& user_id,
                                const std::string& role, std::chrono::seconds ttl);
+
+/// The client's address: the socket's peer, or behind a trusted proxy the
+/// address its X-Forwarded-For names (client_address).
+std::string client_ip(const api_state& s, const http_request& request);
+
+/// Counts a password check for the account `email` names (login_backoff);
+/// the 429 with Retry-After while it is locked, else nullopt. Call
+/// s.limiter.login_succeeded(email) when the password was right.
+std::optional<http_response> account_backoff(api_state& s, const std::string& email);
 
 /// A string field of a validated body, or `fallback`.
 std::string string_field(const nlohmann::json& body, const char* name, std::string fallback = {});

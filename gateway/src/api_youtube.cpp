@@ -201,22 +201,23 @@ constexpr std::array<field_spec, 6> publish_fields{{
 // worker minutes later.
 std::optional<std::string> invalid_publish(const nlohmann::json& body,
                                            youtube::upload_request& out) {
-  if (body.contains("title")) {
-    out.title = body["title"].get<std::string>();
-  }
+  // Types are checked against publish_fields already; reading through
+  // string_field keeps a wrong type from ever throwing (a 500) if a field's
+  // spec changes.
+  out.title = string_field(body, "title", out.title);
   if (out.title.find_first_not_of(" \t\r\n") == std::string::npos) {
     return "title must not be blank";
   }
   if (utf8_length(out.title) > 100) {
     return "title is longer than 100 characters";
   }
-  out.description = body.value("description", std::string());
+  out.description = string_field(body, "description");
   for (const auto* text : {&out.title, &out.description}) {
     if (text->find_first_of("<>") != std::string::npos) {
       return "title and description must not contain < or >";
     }
   }
-  if (auto tags = body.find("tags"); tags != body.end()) {
+  if (auto tags = body.find("tags"); tags != body.end() && tags->is_array()) {
     std::size_t total = 0;
     for (const auto& tag : *tags) {
       if (!tag.is_string() || tag.get_ref<const std::string&>().empty()) {
@@ -234,13 +235,14 @@ std::optional<std::string> invalid_publish(const nlohmann::json& body,
       return "tags are longer than YouTube's 500 characters in all";
     }
   }
-  out.privacy_status = body.value("privacy_status", std::string("private"));
+  out.privacy_status = string_field(body, "privacy_status", "private");
   if (out.privacy_status != "private" && out.privacy_status != "unlisted" &&
       out.privacy_status != "public") {
     return "privacy_status must be private, unlisted or public";
   }
-  const bool create = body.value("create_playlist", false);
-  auto playlist = body.value("playlist", std::string());
+  auto flag = body.find("create_playlist");
+  const bool create = flag != body.end() && flag->is_boolean() && flag->get<bool>();
+  auto playlist = string_field(body, "playlist");
   if (create) {
     if (playlist.find_first_not_of(" \t\r\n") == std::string::npos || utf8_length(playlist) > 150) {
       return "create_playlist needs 'playlist': the new playlist's title (1 to 150 characters)";

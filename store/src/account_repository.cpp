@@ -177,37 +177,60 @@ result<user_account> account_repository::find_by_email(const std::string& email)
 result<user_account> account_repository::login(const std::string& email,
                                                const std::string& password) {
   auto refused = error(store_errc::password, "the email or the password is wrong");
-  auto conn = pool_.acquire();
-  if (!conn) {
-    return conn.error();
-  }
-  std::string id;
+  std::optional<std::string> id;
   std::string stored_hash;
-  try {
-    pqxx::nontransaction tx(**conn);
-    auto r = tx.exec_params(
-        "SELECT id::text, password_hash FROM users WHERE lower(email) = lower($1)", trimmed(email));
-    if (r.empty()) {
-      // Hash anyway so that unknown emails take as long as wrong passwords.
-      (void)verify_password(password, "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$aGFzaA");
-      return refused;
+  {
+    // The connection goes back before hashing: Argon2id takes tens of
+    // milliseconds, and the pool is smaller than the threads that hash.
+    auto conn = pool_.acquire();
+    if (!conn) {
+      return conn.error();
     }
-    id = r[0][0].as<std::string>();
-    stored_hash = r[0][1].as<std::string>();
-  } catch (const std::exception& e) {
-    conn->discard();
-    return query_error("cannot read the user", e);
+    try {
+      pqxx::nontransaction tx(**conn);
+      auto r =
+          tx.exec_params("SELECT id::text, password_hash FROM users WHERE lower(email) = lower($1)",
+                         trimmed(email));
+      if (!r.empty()) {
+        id = r[0][0].as<std::string>();
+        stored_hash = r[0][1].as<std::string>();
+      }
+    } catch (const std::exception& e) {
+      conn->discard();
+      return query_error("cannot read the user", e);
+    }
+  }
+  if (!id) {
+    // Unknown email: verify against a real hash of the same cost, so this
+    // answer takes as long as a wrong password and timing does not reveal
+    // which emails have accounts. A decoy that cannot be made (no memory)
+    // fails the login the same way a wrong password would.
+    if (auto decoy = decoy_password_hash(cost_)) {
+      (void)verify_password(password, *decoy);
+    } else {
+      log::warn("accounts", "no decoy password hash; unknown emails answer faster",
+                {{"error", decoy.error().message()}});
+    }
+    return refused;
   }
   if (!verify_password(password, stored_hash)) {
     return refused;
   }
   if (password_needs_rehash(stored_hash, cost_)) {
-    (void)set_password(id, password);
+    (void)set_password(*id, password);
   }
-  if (auto recorded = record_login(id); !recorded) {
+  if (auto recorded = record_login(*id); !recorded) {
     return recorded.error();
   }
-  return get(id);
+  return get(*id);
+}
+
+result<void> account_repository::prepare_login() {
+  auto decoy = decoy_password_hash(cost_);
+  if (!decoy) {
+    return std::move(decoy).error();
+  }
+  return ok();
 }
 
 result<void> account_repository::record_login(const std::string& id) {

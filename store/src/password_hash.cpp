@@ -2,6 +2,10 @@
 
 #include <sodium.h>
 
+#include <map>
+#include <mutex>
+#include <utility>
+
 #include "reelfarm/store/errc.hpp"
 
 namespace reelfarm {
@@ -42,6 +46,35 @@ bool verify_password(std::string_view password, const std::string& hash) {
     return false;
   }
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+result<std::string> decoy_password_hash(password_cost cost) {
+  // Keyed by cost: a decoy must cost exactly what the real hashes of the
+  // caller cost, or the difference is the tell.
+  static std::mutex mutex;
+  static std::map<std::pair<unsigned long long, std::size_t>, std::string> made;
+  std::lock_guard lock(mutex);
+  auto key = std::make_pair(cost.ops, cost.memory);
+  if (auto it = made.find(key); it != made.end()) {
+    return it->second;
+  }
+  if (!sodium_ready()) {
+    return error(store_errc::password, "libsodium could not be initialised");
+  }
+  // 32 random bytes, base64: a password no one can guess or reuse; it is
+  // never kept, only its hash.
+  unsigned char secret[32];
+  randombytes_buf(secret, sizeof secret);
+  char text[sodium_base64_ENCODED_LEN(sizeof secret, sodium_base64_VARIANT_ORIGINAL)];
+  sodium_bin2base64(text, sizeof text, secret, sizeof secret, sodium_base64_VARIANT_ORIGINAL);
+  sodium_memzero(secret, sizeof secret);
+  auto hash = hash_password(text, cost);
+  sodium_memzero(text, sizeof text);
+  if (!hash) {
+    return hash.error();
+  }
+  made.emplace(key, *hash);
+  return hash;
 }
 
 bool password_needs_rehash(const std::string& hash, password_cost cost) {

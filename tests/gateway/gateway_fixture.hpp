@@ -157,6 +157,9 @@ inline gateway::gateway_options test_gateway_options() {
   o.limits.per_user = 100000;
   o.limits.per_ip = 100000;
   o.limits.login_per_ip = 100000;
+  // The run's Redis is shared and outlives each test, so per-account counts
+  // of the same emails would add up across tests; the limiter still runs.
+  o.limits.per_account.attempts = 100000;
   o.cors_origins = {"https://app.example.com"};
   return o;
 }

@@ -57,7 +57,8 @@ struct gateway_settings {
   std::chrono::milliseconds idle_timeout{75000};
   std::string cors_origins;     ///< comma-separated; "*" for any; empty: no CORS
   std::string grafana_url;      ///< the dashboards the web console links to; empty: none
-  bool secure_cookies = false;  ///< console session cookies always Secure (TLS proxy)
+  bool secure_cookies = false;  ///< Secure cookies on loopback http too (default: all but there)
+  std::string trusted_proxies;  ///< comma-separated CIDRs whose X-Forwarded-For is believed
   int rate_limit_per_user = 600;
   int rate_limit_per_ip = 1200;
   int rate_limit_login_per_ip = 10;

@@ -7,12 +7,32 @@
 
 namespace reelfarm::gateway {
 
+/// Login attempts per account (the email a login names, whether or not it
+/// has an account, so the answers tell nothing about which exist). Password
+/// guessing spread over many addresses passes the per-address limits; this
+/// one counts where the guesses meet. Redis holds the counts.
+struct login_backoff {
+  /// Attempts without a success within `window` before the account locks;
+  /// 0 disables. A success forgets them all.
+  int attempts = 5;
+  std::chrono::seconds window{15 * 60};
+  /// The first lock; each attempt after a lock ended doubles the next one.
+  std::chrono::seconds first_lock{30};
+  /// No lock is longer, so nobody can lock another user out for good by
+  /// guessing at their email: they get one attempt per `max_lock` at most.
+  std::chrono::seconds max_lock{15 * 60};
+};
+
 /// Requests allowed per window (one minute) for one subject; 0 disables.
+/// The subject of unauthenticated requests is the client address (behind
+/// trusted proxies, see gateway_options::trusted_proxies); IPv6 clients
+/// count per /64, which one user usually holds whole.
 struct rate_limit {
   int per_user = 600;     ///< authenticated requests per user and endpoint
   int per_ip = 1200;      ///< unauthenticated requests per client address and endpoint
   int login_per_ip = 10;  ///< login, register and refresh attempts per address
   std::chrono::seconds window{60};
+  login_backoff per_account;  ///< logins (and password checks) per account
 };
 
 /// Everything the gateway needs beyond the `gateway` config section (host,
@@ -46,15 +66,22 @@ struct gateway_options {
   /// Lifetime of the access token a browser session (the web console) gets
   /// in its HttpOnly cookie: short, as the console refreshes it silently.
   std::chrono::seconds cookie_access_ttl{15 * 60};
-  /// Marks session cookies Secure even when the request does not say it came
-  /// over https (X-Forwarded-Proto, an https Origin); set behind TLS proxies
-  /// that send neither.
+  /// Session cookies are Secure unless the request is plain http to a
+  /// loopback host (127.0.0.0/8, ::1, localhost: a local developer's
+  /// browser); this marks them Secure even then, for TLS proxies on the same
+  /// machine that rewrite Host to the loopback and send no X-Forwarded-Proto.
   bool secure_cookies = false;
   /// The Grafana dashboards the console links operators to; empty: no link.
   std::string grafana_url;
 
   /// Origins allowed by CORS; "*" allows any. Empty: no CORS headers.
   std::vector<std::string> cors_origins;
+  /// Reverse proxies whose X-Forwarded-For is believed, as CIDR networks or
+  /// addresses ("10.0.0.0/8", "::1"). Only when the socket's peer is inside
+  /// one is the header read: from the right, the first address that is not
+  /// itself a trusted proxy is the client. Empty: the peer is the client.
+  /// An entry that is not a network fails api::create, naming it.
+  std::vector<std::string> trusted_proxies;
   rate_limit limits;
   /// Lets creators top up their own credits with a payment reference. Off
   /// until a payment provider verifies references; admins can always grant.

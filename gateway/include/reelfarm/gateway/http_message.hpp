@@ -67,6 +67,9 @@ http_response json_response(int status, std::string body);
 /// bad escape or an embedded NUL.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
 
+/// `text` without the spaces and tabs around it (header values, list items).
+std::string_view trim_blanks(std::string_view text);
+
 /// The reason phrase of `status` ("Not Found").
 std::string_view reason_phrase(int status) noexcept;
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "reelfarm/common/result.hpp"
+#include "reelfarm/gateway/gateway_options.hpp"
 #include "reelfarm/store/redis_client.hpp"
 
 namespace reelfarm::gateway {
@@ -18,6 +19,12 @@ struct rate_decision {
   int remaining = 0;
   std::chrono::seconds retry_after{0};  ///< when refused: until the window ends
 };
+
+/// The Redis key prefix of the account a login names:
+/// "login:{<SHA-256 hex of the trimmed, lower-cased email>}". Hashed, so no
+/// email sits in Redis and none can spell another key; the braces keep the
+/// account's two keys (`:attempts`, `:lock`) in one Redis Cluster slot.
+std::string login_account_key(std::string_view email);
 
 /// Fixed-window counters in Redis: key `ratelimit:{subject}:{endpoint}`
 /// counts requests and expires with the window, so every gateway process
@@ -36,6 +43,18 @@ class rate_limiter {
   /// `endpoint` and decides whether it may proceed under `limit` per `window`.
   rate_decision hit(const std::string& subject, const std::string& endpoint, int limit,
                     std::chrono::seconds window);
+  /// Counts one login attempt for the account `email` names under `policy`
+  /// (see login_backoff), atomically in Redis, so concurrent guesses cannot
+  /// slip past the count. Refused while the account is locked, with the
+  /// lock's remaining time; refused attempts are not counted, so hammering a
+  /// locked account does not lengthen the lock. The attempt that reaches
+  /// `policy.attempts` locks the account for `first_lock`, and each attempt
+  /// after a lock ended for twice the last lock, up to `max_lock`; that lock
+  /// is set before the password is checked, and lifted by login_succeeded.
+  /// Allowed when Redis is unreachable, as the other limits are.
+  rate_decision login_attempt(std::string_view email, const login_backoff& policy);
+  /// A login for `email` succeeded: its attempts and any lock are forgotten.
+  void login_succeeded(std::string_view email);
   /// Round-trip time of PING, or the error.
   result<double> ping_ms();
 

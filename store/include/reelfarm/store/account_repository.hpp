@@ -31,7 +31,13 @@ class account_repository {
   /// Checks the password; on success records the login (and upgrades an
   /// outdated hash). A wrong email or password is the same `password` error,
   /// so callers cannot tell which accounts exist.
+  /// An email without an account is checked against a decoy hash of the
+  /// same cost (decoy_password_hash), so it takes as long as a wrong password.
   result<user_account> login(const std::string& email, const std::string& password);
+  /// Makes the decoy hash `login` uses for unknown emails now (one Argon2id
+  /// hash at this repository's cost), so the first such login is not slower
+  /// than the rest; servers call it at start-up. Fails only when hashing does.
+  result<void> prepare_login();
   /// Sets last_login_at to now.
   result<void> record_login(const std::string& id);
   /// Replaces the password hash.

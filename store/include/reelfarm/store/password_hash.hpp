@@ -26,6 +26,12 @@ result<std::string> hash_password(std::string_view password,
 /// hash that is not an Argon2id string.
 bool verify_password(std::string_view password, const std::string& hash);
 
+/// An Argon2id hash, made with `cost`, of a random password nobody knows:
+/// logins for an email that has no account verify against it, so they cost
+/// what a wrong password costs and timing does not tell which emails exist.
+/// Made once per process and cost (the first call pays one hash) and kept.
+result<std::string> decoy_password_hash(password_cost cost = default_password_cost());
+
 /// True when `hash` was made with a different algorithm or cost than `cost`
 /// and should be replaced after the next successful login.
 bool password_needs_rehash(const std::string& hash, password_cost cost = default_password_cost());

@@ -1,8 +1,8 @@
-// Credits: balance and plan, the ledger (keyset pages), the plan catalogue
-// and upgrades.
+// Credits: balance and plan, the ledger (keyset pages) and the plan
+// catalogue. Plans are bought through the payment provider; while the farm
+// has none, an administrator changes plans, so the page only shows them.
 import { api } from './api.js';
-import { h, show, errorBox, setError, when, duration, announce } from './ui.js';
-import { reloadUser } from './app.js';
+import { h, show, errorBox, setError, when, duration } from './ui.js';
 
 function price(cents) {
   return cents ? `$${(cents / 100).toFixed(2)} / month` : 'free';
@@ -18,7 +18,10 @@ export async function creditsPage() {
   show('Credits',
     h('h1', { text: 'Credits' }), error,
     h('section', { class: 'card', 'aria-labelledby': 'bal' }, h('h2', { id: 'bal', text: 'Balance' }), summary),
-    h('section', { class: 'card', 'aria-labelledby': 'plans-title' }, h('h2', { id: 'plans-title', text: 'Plans' }), plans),
+    h('section', { class: 'card', 'aria-labelledby': 'plans-title' }, h('h2', { id: 'plans-title', text: 'Plans' }),
+      h('p', { class: 'muted', 'data-testid': 'plans-note',
+        text: 'Plans are paid through the payment provider, which this farm has not set up: ask an administrator to change your plan.' }),
+      plans),
     h('section', { class: 'card', 'aria-labelledby': 'hist' }, h('h2', { id: 'hist', text: 'History' }),
       h('div', { class: 'scroll' }, h('table', { class: 'list' },
         h('thead', {}, h('tr', {},
@@ -54,21 +57,7 @@ export async function creditsPage() {
       h('div', {}, h('dt', { text: 'Renews' }), h('dd', { text: balance.renews_on || '–' })));
     for (const p of catalogue.items) {
       const isCurrent = p.name === balance.plan;
-      const button = h('button', { type: 'button', class: isCurrent ? '' : 'primary', disabled: isCurrent,
-        text: isCurrent ? 'Current plan' : `Switch to ${p.display_name}` });
-      button.addEventListener('click', async () => {
-        if (!window.confirm(`Switch to the ${p.display_name} plan (${price(p.price_cents)})?`)) return;
-        button.disabled = true;
-        try {
-          const out = await api('POST', '/subscriptions/upgrade', { plan: p.name });
-          announce(out.changed ? `Now on ${p.display_name}` : 'Plan unchanged');
-          await reloadUser();
-          creditsPage();
-        } catch (err) {
-          setError(error, err);
-          button.disabled = false;
-        }
-      });
+      const badge = isCurrent ? h('p', { class: 'current-plan', text: 'Your plan' }) : null;
       plans.append(h('article', { class: `plan${isCurrent ? ' current' : ''}` },
         h('h3', { text: p.display_name }),
         h('p', { class: 'price', text: price(p.price_cents) }),
@@ -77,7 +66,7 @@ export async function creditsPage() {
           h('li', { text: p.max_video_seconds ? `films up to ${duration(p.max_video_seconds)}` : 'films of any length' }),
           p.watermark ? h('li', { text: 'watermarked' }) : h('li', { text: 'no watermark' }),
           p.priority ? h('li', { text: 'priority rendering' }) : null),
-        button));
+        badge));
     }
     await loadHistory();
   } catch (err) {

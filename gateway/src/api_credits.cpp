@@ -141,10 +141,30 @@ http_response purchase(api_state& s, request_context& ctx) {
   });
 }
 
-http_response upgrade(api_state& s, request_context& ctx) {
-  static constexpr std::array<field_spec, 1> fields{{{"plan", json_kind::string, true, 64}}};
+// Plans are bought, never claimed: the old free upgrade route answers as a
+// billing route does while no payment provider is configured.
+http_response upgrade(api_state&, request_context&) {
+  return error_response(503, "billing_disabled",
+                        "plans are bought through the payment provider, which this farm has "
+                        "not set up; an administrator can change a plan "
+                        "(POST /api/v1/admin/users/{id}/plan)");
+}
+
+// An administrator moves a user to another plan, with a reason that goes to
+// the audit trail in the same transaction.
+http_response set_plan(api_state& s, request_context& ctx) {
+  static constexpr std::array<field_spec, 2> fields{
+      {{"plan", json_kind::string, true, 64}, {"reason", json_kind::string, true, 500}}};
   return with_json(ctx.request, fields, [&](const nlohmann::json& body) {
+    const auto& target = ctx.param("id");
+    if (!is_uuid(target)) {
+      return error_response(404, "not_found", "no user with id '" + target + "'");
+    }
     auto name = string_field(body, "plan");
+    auto reason = string_field(body, "reason");
+    if (reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+      return error_response(422, "validation_failed", "a plan change needs a 'reason'");
+    }
     if (s.plans.find(name) == nullptr) {
       std::string known;
       for (const auto& p : s.plans.plans()) {
@@ -153,8 +173,12 @@ http_response upgrade(api_state& s, request_context& ctx) {
       return error_response(422, "validation_failed",
                             "unknown plan '" + name + "'; plans are " + known);
     }
-    auto key = idempotency_key(ctx.request).value_or("api:" + random_token(12));
-    auto change = s.ledger.change_plan(ctx.caller->user_id, name, key);
+    if (auto user = s.accounts.get(target); !user) {
+      return from_error(user.error(), ctx.request);  // 404 for no such user
+    }
+    auto key = idempotency_key(ctx.request).value_or("admin:" + random_token(12));
+    auto change =
+        s.ledger.change_plan(target, name, key, plan_change_audit{ctx.caller->user_id, reason});
     if (!change) {
       return from_error(change.error(), ctx.request);
     }
@@ -181,6 +205,8 @@ void add_credit_routes(api_state& s) {
          bind(purchase)});
   r.add({"POST", "/api/v1/subscriptions/upgrade", access::creator, limit_class::standard, true,
          bind(upgrade)});
+  r.add({"POST", "/api/v1/admin/users/{id}/plan", access::admin, limit_class::standard, true,
+         bind(set_plan)});
 }
 
 }  // namespace reelfarm::gateway

@@ -393,8 +393,8 @@ result<std::int64_t> credit_ledger::reset_all_due(std::chrono::sys_days today) {
 }
 
 result<plan_change> credit_ledger::change_plan(const std::string& user_id,
-                                               const std::string& plan_name,
-                                               const std::string& key) {
+                                               const std::string& plan_name, const std::string& key,
+                                               const std::optional<plan_change_audit>& audit) {
   auto target = plans_.get(plan_name);
   if (!target) {
     return target.error();
@@ -431,6 +431,14 @@ result<plan_change> credit_ledger::change_plan(const std::string& user_id,
       out.grant = entry_from(tx.exec_params1(
           select_from("credit_add($1::uuid, 'grant', $2::bigint, $3, NULL, $4)"), user_id, extra,
           "upgrade from " + from->display_name + " to " + target->display_name, grant_key));
+    }
+    if (audit) {
+      tx.exec_params0(
+          "INSERT INTO logs (user_id, action, message) "
+          "VALUES ($1::uuid, 'plan.changed_by_admin', $2)",
+          user_id,
+          "plan " + out.from + " -> " + out.to + " by administrator " + audit->actor_id + ": " +
+              audit->reason);
     }
     tx.commit();
     out.changed = true;

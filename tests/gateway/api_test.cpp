@@ -1,5 +1,6 @@
 // Every route over real HTTP, with a real PostgreSQL and Redis.
 #include <catch2/catch.hpp>
+#include <pqxx/pqxx>
 
 #include "gateway_fixture.hpp"
 
@@ -264,14 +265,45 @@ TEST_CASE("credits: balance, plans, history, grants, upgrades", "[api][credits]"
   CHECK(rest.json()["items"].size() >= 1);
   CHECK(env.get("/api/v1/credits/history?before=x", {erin.auth()}).status == 400);
 
-  auto upgrade = env.send("POST", "/api/v1/subscriptions/upgrade", {{"plan", "pro"}},
-                          {erin.auth(), "Idempotency-Key: up1"});
-  REQUIRE(upgrade.status == 200);
-  CHECK(upgrade.json()["from"] == "free");
-  CHECK(upgrade.json()["to"] == "pro");
+  // Plans are bought, not claimed: the old free upgrade is refused, for
+  // every plan and every caller, and moves nothing.
+  auto before_claims = env.get("/api/v1/credits/balance", {erin.auth()}).json();
+  for (const char* plan : {"pro", "enterprise", "free", "pro"}) {
+    auto claim = env.send("POST", "/api/v1/subscriptions/upgrade", {{"plan", plan}},
+                          {erin.auth(), std::string("Idempotency-Key: up-") + plan});
+    CHECK(claim.status == 503);
+    CHECK(claim.error_code() == "billing_disabled");
+  }
+  CHECK(
+      env.send("POST", "/api/v1/subscriptions/upgrade", {{"plan", "pro"}}, {admin.auth()}).status ==
+      503);
+  CHECK(env.get("/api/v1/credits/balance", {erin.auth()}).json() == before_claims);
+
+  // An administrator changes a plan, with a reason that is audited.
+  auto path = "/api/v1/admin/users/" + erin.id + "/plan";
+  CHECK(env.send("POST", path, {{"plan", "pro"}, {"reason", "mine"}}, {erin.auth()}).status == 403);
+  CHECK(env.send("POST", path, {{"plan", "pro"}}, {admin.auth()}).status == 422);
+  CHECK(env.send("POST", path, {{"plan", "pro"}, {"reason", "  "}}, {admin.auth()}).status == 422);
+  CHECK(env.send("POST", path, {{"plan", "platinum"}, {"reason", "x"}}, {admin.auth()}).status ==
+        422);
+  CHECK(env.send("POST", "/api/v1/admin/users/00000000-0000-4000-8000-000000000000/plan",
+                 {{"plan", "pro"}, {"reason", "x"}}, {admin.auth()})
+            .status == 404);
+  auto changed = env.send("POST", path, {{"plan", "pro"}, {"reason", "support ticket 42"}},
+                          {admin.auth(), "Idempotency-Key: plan-1"});
+  REQUIRE(changed.status == 200);
+  CHECK(changed.json()["from"] == "free");
+  CHECK(changed.json()["to"] == "pro");
   CHECK(env.get("/api/v1/users/me", {erin.auth()}).json()["plan"] == "pro");
-  CHECK(env.send("POST", "/api/v1/subscriptions/upgrade", {{"plan", "platinum"}}, {erin.auth()})
-            .status == 422);
+  pqxx::connection conn(env.dsn());
+  pqxx::read_transaction tx(conn);
+  auto audit = tx.exec_params(
+      "SELECT message FROM logs WHERE user_id = $1::uuid AND action = 'plan.changed_by_admin'",
+      erin.id);
+  REQUIRE(audit.size() == 1);
+  CHECK_THAT(audit[0][0].as<std::string>(), Catch::Contains("free -> pro") &&
+                                                Catch::Contains(admin.id) &&
+                                                Catch::Contains("support ticket 42"));
 }
 
 TEST_CASE("admin routes are for admins only", "[api][admin]") {

@@ -142,10 +142,10 @@ class Farm {
   }
 }
 
-async function api(base, method, p, body) {
+async function api(base, method, p, body, token) {
   const res = await fetch(`${base}/api/v1${p}`, {
     method,
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, body: await res.json().catch(() => null) };
@@ -340,15 +340,29 @@ async function main() {
     await page.getByText(/render of/).first().waitFor();
     await shot('08-credits');
 
-    // --- upgrade, then render another film and cancel it ---
-    page.once('dialog', (dialog) => dialog.accept());
-    await page.getByRole('button', { name: 'Switch to Standard' }).click();
+    // --- plans are not claimed: an administrator changes one, then render another film and cancel it ---
+    check(await page.getByRole('button', { name: /^Switch to/ }).count() === 0, 'the credits page offers no free plan switch');
+    await page.getByTestId('plans-note').waitFor();
+    const claimed = await page.evaluate(async () => (await fetch('/api/v1/subscriptions/upgrade', {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'reelfarm-console' },
+      body: JSON.stringify({ plan: 'enterprise' }),
+    })).status);
+    check(claimed === 503, `a plan cannot be claimed through the API (${claimed})`);
+    const me = await page.evaluate(async () => (await fetch('/api/v1/users/me')).json());
+    const billing = await api(farm.base, 'POST', '/auth/register', { email: 'billing@example.com', password: 'a long enough password' });
+    check(billing.status === 201, 'the billing administrator registered');
+    farm.makeAdmin('billing@example.com');
+    const admin = await api(farm.base, 'POST', '/auth/login', { email: 'billing@example.com', password: 'a long enough password' });
+    const changed = await api(farm.base, 'POST', `/admin/users/${me.id}/plan`,
+      { plan: 'standard', reason: 'browser test: a paid plan' }, admin.body.access_token);
+    check(changed.status === 200 && changed.body.to === 'standard', `an administrator moved the user to Standard (${changed.status})`);
+    await page.reload();
     await page.waitForFunction(() => {
       const current = document.querySelector('.plan.current h3');
       const balance = document.querySelector('[data-testid=balance]');
       return current && current.textContent === 'Standard' && balance && /^[1-9]/.test(balance.textContent);
     });
-    check(true, `upgraded to Standard: ${await page.getByTestId('balance').textContent()}`);
+    check(true, `now on Standard: ${await page.getByTestId('balance').textContent()}`);
     await page.getByRole('link', { name: 'New project' }).first().click();
     await page.getByLabel('Title').fill('Cancelled');
     await page.getByLabel('Screenplay (Fountain)').fill(SCRIPT.replace('The Keeper', 'Cancelled').replace(/MARA/g, 'ANNA'));

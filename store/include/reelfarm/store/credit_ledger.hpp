@@ -40,6 +40,13 @@ struct plan_change {
   std::optional<ledger_entry> grant;  ///< the upgrade's extra credits, if any
 };
 
+/// Who changed a user's plan by hand, and why: written to the audit trail
+/// (`logs`) in the transaction that changes the plan.
+struct plan_change_audit {
+  std::string actor_id;  ///< the administrator
+  std::string reason;
+};
+
 /// The credit ledger (see docs/ledger.md). Every operation is one
 /// transaction on PostgreSQL that locks the user's row, checks the
 /// idempotency key, appends one row to credit_transactions and updates the
@@ -88,8 +95,11 @@ class credit_ledger {
   /// Moves the user to another plan. Upgrades to a plan with more monthly
   /// credits grant the difference at once (key "plan:<key>"); downgrades take
   /// effect at the next renewal and take no credits away.
+  /// With `audit`, the change is recorded in `logs` (action
+  /// "plan.changed_by_admin") in the same transaction.
   result<plan_change> change_plan(const std::string& user_id, const std::string& plan_name,
-                                  const std::string& key);
+                                  const std::string& key,
+                                  const std::optional<plan_change_audit>& audit = std::nullopt);
 
   /// The balance (from the cache when it has one, else PostgreSQL).
   result<std::int64_t> balance(const std::string& user_id);

@@ -178,6 +178,7 @@ result<T> credit_ledger::run(const char* what, const std::function<T(pqxx::conne
       ledger_metrics::observe_operation(what, seconds_since(started), false);
       return *failure;
     }
+    ledger_metrics::count_retry(what);
     log::debug("ledger", "retrying with the same key",
                {{"operation", what}, {"attempt", attempt}, {"error", failure->message()}});
     std::this_thread::sleep_for(backoff);

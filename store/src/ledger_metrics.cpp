@@ -23,6 +23,7 @@ struct families {
   Family<Counter>& purchased;
   Family<Histogram>& duration;
   Family<Counter>& errors;
+  Family<Counter>& retries;
   Gauge& audit_problems;
   Family<Counter>& audit_runs;
   Gauge& audit_last;
@@ -50,6 +51,9 @@ families& get() {
           .Register(r),
       counter("reelfarm_ledger_operation_errors_total",
               "Credit ledger calls that returned an error, by operation"),
+      counter("reelfarm_ledger_retries_total",
+              "Credit ledger attempts repeated with the same key after a lost connection or a "
+              "serialization conflict, by operation"),
       gauge("reelfarm_ledger_audit_problems",
             "Ledger invariant violations found by the last audit (0: consistent)"),
       counter("reelfarm_ledger_audit_runs_total", "Ledger audits run, by result"),
@@ -108,6 +112,10 @@ void observe_operation(std::string_view operation, double seconds, bool ok) {
   if (!ok) {
     errors.Increment();
   }
+}
+
+void count_retry(std::string_view operation) {
+  get().retries.Add({{"operation", std::string(operation)}}).Increment();
 }
 
 void audit_finished(long problems) {

@@ -1,10 +1,35 @@
 #include "reelfarm/store/pg_pool.hpp"
 
+#include <poll.h>
+
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/store/errc.hpp"
 #include "reelfarm/store/postgres.hpp"
 
 namespace reelfarm {
+
+namespace {
+
+// An idle connection has nothing to say: the server speaks only when asked.
+// A readable or hung-up socket means the server ended the session (it sends
+// FATAL and closes when a backend is terminated, or it restarted), so the
+// connection is dropped here instead of costing the borrower a failed
+// statement. The check is one poll() with no wait and no round trip; a
+// connection that dies after it is the borrower's retry to handle.
+bool still_usable(const pqxx::connection& conn) {
+  if (!conn.is_open()) {
+    return false;
+  }
+  pollfd fd{};
+  fd.fd = conn.sock();
+  fd.events = POLLIN;
+  if (fd.fd < 0) {
+    return false;
+  }
+  return ::poll(&fd, 1, 0) == 0;
+}
+
+}  // namespace
 
 pg_pool::lease::lease(lease&& other) noexcept
     : pool_(other.pool_), conn_(std::move(other.conn_)), generation_(other.generation_) {
@@ -22,6 +47,7 @@ pg_pool::pg_pool(std::string dsn, std::size_t size)
 
 result<pg_pool::lease> pg_pool::acquire(std::chrono::milliseconds wait) {
   std::unique_ptr<pqxx::connection> conn;
+  std::vector<std::unique_ptr<pqxx::connection>> closing;
   std::string dsn;
   std::uint64_t generation = 0;
   {
@@ -34,12 +60,16 @@ result<pg_pool::lease> pg_pool::acquire(std::chrono::milliseconds wait) {
     ++in_use_;
     dsn = dsn_;
     generation = generation_;
-    if (!idle_.empty()) {
+    while (!idle_.empty() && !conn) {
       conn = std::move(idle_.back());
       idle_.pop_back();
+      if (!still_usable(*conn)) {
+        closing.push_back(std::move(conn));
+      }
     }
   }
-  if (conn && conn->is_open()) {
+  closing.clear();  // closed outside the lock
+  if (conn) {
     return lease(this, std::move(conn), generation);
   }
   // Opening happens outside the lock: a slow or dead server must not block

@@ -17,7 +17,8 @@ namespace reelfarm {
 
 /// A fixed-size pool of PostgreSQL connections shared by threads. Connections
 /// are opened on demand; one that broke is dropped when handed back (the
-/// borrower calls `discard()`), and the next borrower opens a fresh one, so a
+/// borrower calls `discard()`), an idle one the server closed is dropped
+/// before it is handed out, and the next borrower opens a fresh one, so a
 /// restarted server heals the pool without anyone restarting it.
 class pg_pool {
  public:

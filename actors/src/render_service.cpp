@@ -515,6 +515,11 @@ void refuse_result(supervisor_ptr self, const context_ptr& ctx, int position,
              {"refused", refused},
              {"reason", why.message()}});
   auto what = "result of node " + node + " refused: " + why.message();
+  if (auto* farm = ctx->options.coordinator; farm != nullptr && !node.empty()) {
+    farm->post([node, job = st.job.id](farm::lease_manager& m) {
+      (void)m.count_refused_result(node, job);
+    });
+  }
   if (refused >= max_refused_results) {
     fail_job(
         self, ctx,

@@ -4,6 +4,7 @@
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/common/metrics.hpp"
 #include "reelfarm/common/signals.hpp"
+#include "reelfarm/farm/coordinator/admin_client.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
 #include "reelfarm/store/store_services.hpp"
 
@@ -17,6 +18,8 @@ void print_usage(std::FILE* out) {
       "                            [--metrics-port [HOST:]PORT]\n"
       "  Runs the farm coordinator (lease manager) on a ZeroMQ ROUTER socket, with\n"
       "  PostgreSQL (embedded unless postgres.dsn is set) for nodes, leases and epochs.\n"
+      "  The socket speaks CURVE: nodes join with a token from `reelfarm ctl nodes\n"
+      "  token`, which uses the operator key kept in DATA_DIR/secrets/farm-operator.json.\n"
       "  --metrics-port serves Prometheus metrics at http://HOST:PORT/metrics\n"
       "  (HOST defaults to 0.0.0.0; absent or 0: no metrics listener).\n",
       out);
@@ -76,6 +79,9 @@ int cmd_coordinator(const std::vector<std::string>& args, const global_options& 
     return exit_failure;
   }
   co.postgres_dsn = (*services)->postgres_dsn();
+  co.operator_key_file = farm::operator_key_path(
+      cfg->embedded.data_dir.empty() ? default_data_dir()
+                                     : std::filesystem::path(cfg->embedded.data_dir));
   auto coordinator = farm::coordinator::create(co);
   if (!coordinator) {
     std::fprintf(stderr, "reelfarm coordinator: %s\n", coordinator.error().message().c_str());

@@ -7,6 +7,7 @@
 #include "credentials.hpp"
 #include "ctl_api.hpp"
 #include "reelfarm/farm/coordinator/admin_client.hpp"
+#include "reelfarm/store/embedded_options.hpp"
 
 namespace reelfarm::app {
 namespace {
@@ -16,7 +17,8 @@ namespace {
 bool nodes_over_zeromq(const std::vector<std::string>& args) {
   bool api = false;
   for (const auto& a : args) {
-    if (a == "--coordinator") {
+    // Tokens and revocations exist on the farm socket only.
+    if (a == "--coordinator" || a == "--operator-key" || a == "token" || a == "revoke") {
       return true;
     }
     api = api || a == "--api" || a.starts_with("--api=");
@@ -80,11 +82,19 @@ int nodes_by_zeromq(const std::vector<std::string>& args, const global_options& 
     return exit_usage;
   }
   std::string endpoint = cfg->farm.bind;
+  auto key_file = farm::operator_key_path(cfg->embedded.data_dir.empty()
+                                              ? default_data_dir()
+                                              : std::filesystem::path(cfg->embedded.data_dir));
+  std::string ttl_text;
   bool json = false;
   std::vector<std::string> words;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--coordinator" && i + 1 < args.size()) {
       endpoint = args[++i];
+    } else if (args[i] == "--operator-key" && i + 1 < args.size()) {
+      key_file = args[++i];
+    } else if (args[i] == "--ttl" && i + 1 < args.size()) {
+      ttl_text = args[++i];
     } else if (args[i] == "--json") {
       json = true;
     } else if (args[i] == "--help" || args[i] == "-h") {
@@ -95,14 +105,33 @@ int nodes_by_zeromq(const std::vector<std::string>& args, const global_options& 
     }
   }
   bool list = words.size() == 2 && words[0] == "nodes" && words[1] == "list";
+  bool token = words.size() == 2 && words[0] == "nodes" && words[1] == "token";
   bool change = words.size() == 3 && words[0] == "nodes" &&
-                (words[1] == "drain" || words[1] == "undrain" || words[1] == "remove");
-  if (!list && !change) {
+                (words[1] == "drain" || words[1] == "undrain" || words[1] == "remove" ||
+                 words[1] == "revoke");
+  if (!list && !change && !token) {
     print_ctl_usage(stderr);
     return exit_usage;
   }
-  farm::admin_msg request{words[1], change ? words[2] : ""};
-  auto reply = farm::admin_request(endpoint, request, std::chrono::seconds(5));
+  std::string target = change ? words[2] : "";
+  if (token && !ttl_text.empty()) {
+    auto ttl = parse_duration(ttl_text);
+    if (!ttl) {
+      std::fprintf(stderr, "reelfarm ctl: --ttl: %s\n", ttl.error().message().c_str());
+      return exit_usage;
+    }
+    target = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*ttl).count());
+  }
+  auto credentials = farm::read_farm_credentials(key_file);
+  if (!credentials) {
+    std::fprintf(stderr,
+                 "reelfarm ctl: %s\n  (the coordinator writes its operator key there when it "
+                 "starts; elsewhere, copy it and pass --operator-key FILE)\n",
+                 credentials.error().message().c_str());
+    return exit_failure;
+  }
+  farm::admin_msg request{words[1], target};
+  auto reply = farm::admin_request(endpoint, *credentials, request, std::chrono::seconds(5));
   if (!reply) {
     std::fprintf(stderr, "reelfarm ctl: %s\n", reply.error().message().c_str());
     return exit_failure;
@@ -111,7 +140,18 @@ int nodes_by_zeromq(const std::vector<std::string>& args, const global_options& 
     std::fprintf(stderr, "reelfarm ctl: %s\n", reply->message.c_str());
     return exit_failure;
   }
-  if (list) {
+  if (token) {
+    // Only the token on stdout, so `--token "$(reelfarm ctl nodes token)"` works.
+    auto body = nlohmann::json::parse(reply->body, nullptr, false);
+    if (!body.is_object() || !body.contains("token") || !body["token"].is_string()) {
+      return fail("malformed token answer from the coordinator");
+    }
+    const std::string text = body["token"];
+    std::puts(text.c_str());
+    std::fprintf(stderr, "join token valid for %s: reelfarm node --join %s --token TOKEN\n",
+                 format_duration(std::chrono::seconds(body.value("expires_in", 0))).c_str(),
+                 endpoint.c_str());
+  } else if (list) {
     auto nodes = nlohmann::json::parse(reply->body, nullptr, false);
     json || !nodes.is_array() ? (void)std::puts(reply->body.c_str()) : print_node_table(nodes);
   } else {

@@ -69,6 +69,8 @@ void print_ctl_usage(std::FILE* out) {
       "       reelfarm ctl credits [history] [--json]\n"
       "       reelfarm ctl nodes list [--json] [--api URL | --coordinator tcp://HOST:PORT]\n"
       "       reelfarm ctl nodes drain|undrain|remove NODE_ID [--api URL | --coordinator ...]\n"
+      "       reelfarm ctl nodes token [--ttl 1h] [--coordinator ...] [--operator-key FILE]\n"
+      "       reelfarm ctl nodes revoke NODE_ID [--coordinator ...] [--operator-key FILE]\n"
       "       reelfarm ctl crm status|backfill|retry [ID]...\n"
       "\n"
       "  The HTTP API: `login` stores the token pair and the API URL in\n"
@@ -82,6 +84,10 @@ void print_ctl_usage(std::FILE* out) {
       "  nodes: over ZeroMQ admin frames to the coordinator (docs/protocol.md) when\n"
       "  --coordinator is given, or when there is neither --api nor a stored login\n"
       "  (default coordinator: farm.bind); otherwise through the API (admins only).\n"
+      "  ZeroMQ needs the operator key the coordinator keeps in\n"
+      "  DATA_DIR/secrets/farm-operator.json (--operator-key: a copy elsewhere).\n"
+      "  `nodes token` prints a join token for `reelfarm node --token` (ZeroMQ only);\n"
+      "  `nodes revoke` shuts a node's key out of the farm for good.\n"
       "  crm: works on the farm's PostgreSQL (postgres.dsn, or a running serve).\n",
       out);
 }

@@ -89,6 +89,12 @@ int cmd_node(const std::vector<std::string>& given, const global_options& option
   node_options.providers.keys = {{"comfyui", pv.comfyui_api_key},
                                  {"replicate", pv.replicate_api_token},
                                  {"runpod", pv.runpod_api_key}};
+  if (node_options.token.empty()) {
+    // The token is a secret: the environment keeps it out of `ps`.
+    if (const char* token = std::getenv("REELFARM_JOIN_TOKEN"); token != nullptr) {
+      node_options.token = token;
+    }
+  }
   if (node_options.data_dir.empty()) {
     auto data = cfg->embedded.data_dir.empty() ? default_data_dir()
                                                : std::filesystem::path(cfg->embedded.data_dir);

@@ -26,6 +26,7 @@
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/common/process.hpp"
 #include "reelfarm/common/signals.hpp"
+#include "reelfarm/farm/coordinator/admin_client.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
 #include "reelfarm/media/encode_settings.hpp"
 #include "reelfarm/screenplay/fountain.hpp"
@@ -222,6 +223,7 @@ class local_farm {
     co.timing.heartbeat = std::min(cfg.farm.heartbeat, std::chrono::milliseconds(500));
     co.timing.ttl = std::min(cfg.farm.lease_ttl, std::chrono::milliseconds(3000));
     co.postgres_dsn = dsn;
+    co.operator_key_file = farm::operator_key_path(data);
     auto coordinator = farm::coordinator::create(co);
     if (!coordinator) {
       return coordinator.error();
@@ -291,6 +293,11 @@ class local_farm {
                "--node-dir",
                dir.string()};
     po.output_file = (dir / "node.log").string();
+    auto token = coordinator_->create_join_token(std::chrono::minutes(10));
+    if (!token) {
+      return token.error();
+    }
+    po.extra_environment.push_back("REELFARM_JOIN_TOKEN=" + *token);
     auto child = child_process::spawn(po);
     if (!child) {
       return child.error();

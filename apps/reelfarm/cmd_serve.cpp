@@ -13,6 +13,7 @@
 #include "reelfarm/common/metrics.hpp"
 #include "reelfarm/common/signals.hpp"
 #include "reelfarm/crm_sync/crm_sync_runner.hpp"
+#include "reelfarm/farm/coordinator/admin_client.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
 #include "reelfarm/gateway/http_server.hpp"
 #include "reelfarm/store/credit_ledger.hpp"
@@ -41,7 +42,8 @@ void print_usage(std::FILE* out) {
       "                 mirror when crm.enabled, and YouTube uploads when\n"
       "                 youtube.client_id and youtube.token_key are set\n"
       "    all          both in one process (the default)\n"
-      "  Render nodes: `reelfarm node --join <farm.bind> --media-dir <data dir>/media`.\n"
+      "  Render nodes: `reelfarm node --join <farm.bind> --token \"$(reelfarm ctl nodes token)\"\n"
+      "  --media-dir <data dir>/media` (the token is needed once, to enrol the node's key).\n"
       "  Coordinators elect a leader with a PostgreSQL advisory lock: several may run\n"
       "  on one database; one leads, the others wait (\"standby\") and take over\n"
       "  within seconds when it dies. A leader that loses the lock exits 1.\n"
@@ -70,9 +72,11 @@ class coordinator_role {
 
   result<void> start(const config& cfg, const std::string& dsn, const std::string& redis_url,
                      const plan_catalog& plans, const std::filesystem::path& media_dir,
-                     bool dispatch_jobs, const leader_election* leader) {
+                     const std::filesystem::path& operator_key, bool dispatch_jobs,
+                     const leader_election* leader) {
     leader_ = leader;
     farm::coordinator_options co;
+    co.operator_key_file = operator_key;
     co.bind = cfg.farm.bind;
     co.timing.heartbeat = cfg.farm.heartbeat;
     co.timing.ttl = cfg.farm.lease_ttl;
@@ -377,8 +381,9 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   std::unique_ptr<coordinator_role> farm_role;
   if (serve_farm) {
     farm_role = std::make_unique<coordinator_role>();
-    if (auto r = farm_role->start(*cfg, (*services)->postgres_dsn(), (*services)->redis_url(),
-                                  *plans, media_dir, !check, election.get());
+    if (auto r =
+            farm_role->start(*cfg, (*services)->postgres_dsn(), (*services)->redis_url(), *plans,
+                             media_dir, farm::operator_key_path(data_dir), !check, election.get());
         !r) {
       std::fprintf(stderr, "reelfarm serve: coordinator: %s\n", r.error().message().c_str());
       return exit_failure;
@@ -446,8 +451,10 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
                 cfg->gateway.host.c_str(), server->port());
   }
   if (farm_role) {
-    std::printf("  coordinator  %s  (leader; nodes join here; media in %s)\n",
-                farm_role->endpoint().c_str(), media_dir.c_str());
+    std::printf(
+        "  coordinator  %s  (leader; nodes join here with a token from `reelfarm ctl nodes "
+        "token`; media in %s)\n",
+        farm_role->endpoint().c_str(), media_dir.c_str());
   }
   std::printf("  crm sync     %s\n", crm_runner    ? "running"
                                      : !serve_farm ? "off (role gateway)"

@@ -499,10 +499,11 @@ result<void> apply_file(config& cfg, const std::string& file) {
 
 // Variables that name something other than a key and are read elsewhere.
 // Variables that are not configuration keys: the config file's path, the
-// test harness's, and those of the API client (`reelfarm ctl`).
+// test harness's, those of the API client (`reelfarm ctl`) and a node's join token.
 bool is_reserved_variable(std::string_view name) {
   return name == "REELFARM_CONFIG" || name.starts_with("REELFARM_TEST_") ||
-         name == "REELFARM_API" || name == "REELFARM_CREDENTIALS" || name == "REELFARM_PASSWORD";
+         name == "REELFARM_API" || name == "REELFARM_CREDENTIALS" || name == "REELFARM_PASSWORD" ||
+         name == "REELFARM_JOIN_TOKEN";
 }
 
 result<void> apply_environment(config& cfg, const std::vector<std::string>& environment) {

@@ -98,6 +98,16 @@ result<child_process> child_process::spawn(const process_options& options) {
     argv.push_back(const_cast<char*>(a.c_str()));
   }
   argv.push_back(nullptr);
+  // Built before fork: the child of a threaded program may not allocate.
+  // The extra entries come first: getenv() takes the first of a name.
+  std::vector<char*> envp;
+  for (const auto& e : options.extra_environment) {
+    envp.push_back(const_cast<char*>(e.c_str()));
+  }
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
   std::vector<gid_t> groups;
   if (options.run_as) {
     int count = 64;
@@ -158,7 +168,7 @@ result<child_process> child_process::spawn(const process_options& options) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     child_fail(report[1], 5);
   }
   close(report[1]);

@@ -40,6 +40,12 @@ std::string_view to_string(farm_errc code) noexcept {
       return "backend";
     case farm_errc::timeout:
       return "timeout";
+    case farm_errc::not_enrolled:
+      return "not_enrolled";
+    case farm_errc::invalid_token:
+      return "invalid_token";
+    case farm_errc::forbidden:
+      return "forbidden";
   }
   return "unknown";
 }

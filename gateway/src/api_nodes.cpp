@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "api_state.hpp"
+#include "reelfarm/common/log.hpp"
 #include "reelfarm/farm/coordinator/admin_client.hpp"
 
 namespace reelfarm::gateway {
@@ -24,7 +25,21 @@ std::variant<farm::admin_reply_msg, http_response> ask_farm(api_state& s,
   if (s.farm_endpoint.empty()) {
     return error_response(503, "farm_unavailable", "this gateway knows no farm coordinator");
   }
-  auto reply = farm::admin_request(s.farm_endpoint, request, farm_timeout);
+  // The operator key is the farm's, kept in PostgreSQL by the coordinator.
+  auto credentials = [&]() -> result<farm::farm_credentials> {
+    auto conn = s.pool.acquire();
+    if (!conn) {
+      return conn.error();
+    }
+    return farm::load_operator_credentials(**conn);
+  }();
+  if (!credentials) {
+    log::warn("gateway", "no operator credentials for the farm",
+              {{"error", credentials.error().message()}});
+    return error_response(503, "farm_unavailable",
+                          "the farm coordinator has not started yet; retry shortly");
+  }
+  auto reply = farm::admin_request(s.farm_endpoint, *credentials, request, farm_timeout);
   if (!reply) {
     return error_response(503, "farm_unavailable",
                           "the farm coordinator does not answer; retry shortly");

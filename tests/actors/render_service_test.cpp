@@ -71,6 +71,7 @@ struct farm_env {
     for (int i = 0; i < node_count; ++i) {
       farm::node_agent_options no;
       no.join = coordinator->endpoint();
+      no.token = coordinator->create_join_token().value();
       no.backends = {backend};
       no.data_dir = dir.path() / ("node-" + std::to_string(i));
       no.media_dir = media();

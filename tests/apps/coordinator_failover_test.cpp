@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 
 #include "cluster_support.hpp"
+#include "reelfarm/testing/join_token.hpp"
 #include "reelfarm/testing/log_watch.hpp"
 #include "reelfarm/testing/services.hpp"
 
@@ -80,6 +81,7 @@ TEST_CASE("the standby coordinator takes over a render when the leader is killed
     nodes.emplace_back(
         "node", node_dir / "node.log",
         std::vector<std::string>{REELFARM_BINARY, "--log-level", "warn", "node", "--join", farm,
+                                 "--token", join_token_from_ctl(REELFARM_BINARY, data, farm),
                                  "--backend", "animatic", "--media-dir", (data / "media").string(),
                                  "--node-dir", node_dir.string()});
   }

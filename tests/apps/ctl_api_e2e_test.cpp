@@ -16,6 +16,7 @@
 
 #include "reelfarm/common/net.hpp"
 #include "reelfarm/common/process.hpp"
+#include "reelfarm/farm/coordinator/admin_client.hpp"
 #include "reelfarm/gateway/jwt.hpp"
 #include "serve_farm.hpp"
 
@@ -250,7 +251,9 @@ TEST_CASE("ctl logs in, submits a screenplay, follows it and downloads the film"
   auto nodes = ctl({"nodes", "list"});  // logged in: through the API, admins only
   CHECK(nodes.status == 1);
   CHECK_THAT(nodes.output, Catch::Contains("(forbidden, HTTP 403)"));
-  auto zeromq = ctl({"nodes", "list", "--coordinator", farm.farm_endpoint});  // explicit: ZeroMQ
+  // Explicit: ZeroMQ, with the operator key serve keeps in its data folder.
+  auto zeromq = ctl({"nodes", "list", "--coordinator", farm.farm_endpoint, "--operator-key",
+                     (farm.data / "secrets" / "farm-operator.json").string()});
   INFO(zeromq.output);
   CHECK(zeromq.status == 0);
   CHECK_THAT(zeromq.output, Catch::Contains("alive"));

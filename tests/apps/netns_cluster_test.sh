@@ -158,10 +158,14 @@ wait_log gateway 'msg="ready' 60
 spawn gateway2 gw2 "${common[@]}" --set gateway.host=10.77.0.3 --set gateway.port=8080 \
   serve --role gateway
 wait_log gateway2 'msg="ready' 60
+# Nodes join as an operator adds them: a join token from `ctl nodes token`
+# (the operator key is in the coordinator's data folder), then one command.
+join_token="$(in_ns db "$rf" --data-dir "$work/data" ctl nodes token \
+  --coordinator tcp://10.77.0.1:7700)" || fail "reelfarm ctl nodes token failed"
 start_node() {
   mkdir -p "$work/node-$1"
-  spawn "node$1" "n$1" "$rf" node --join tcp://10.77.0.1:7700 --backend animatic \
-    --media-dir "$work/data/media" --node-dir "$work/node-$1"
+  spawn "node$1" "n$1" "$rf" node --join tcp://10.77.0.1:7700 --token "$join_token" \
+    --backend animatic --media-dir "$work/data/media" --node-dir "$work/node-$1"
 }
 for i in 1 2 3; do start_node $i; done
 for i in 1 2 3; do wait_log "node$i" "registered" 30; done

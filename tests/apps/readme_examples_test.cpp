@@ -11,6 +11,9 @@
 // coordinator's bound endpoint, --health-port 9465 binds port 0, and the
 // media folders named in the README are the scratch data folder's. Commands
 // run in a scratch folder holding the repository's examples/ and media/.
+// The README's `export REELFARM_JOIN_TOKEN="$($rf ctl nodes token)"` is a
+// shell line: the test runs that ctl command itself and gives its token to
+// the node lines in the same variable.
 #include <signal.h>
 
 #include <algorithm>
@@ -26,6 +29,7 @@
 
 #include "reelfarm/common/filesystem.hpp"
 #include "reelfarm/common/process.hpp"
+#include "reelfarm/testing/join_token.hpp"
 #include "reelfarm/testing/log_watch.hpp"
 #include "reelfarm/testing/temp_dir.hpp"
 
@@ -108,6 +112,10 @@ class readme_run {
   child_process start(const example& e, const std::string& name) {
     process_options p;
     p.argv = argv_of(e);
+    if (e.first() == "node") {
+      p.extra_environment = {"REELFARM_JOIN_TOKEN=" +
+                             testing::join_token_from_ctl(REELFARM_BINARY, data_, farm_)};
+    }
     p.working_dir = work_.string();
     p.output_file = log_of(name).string();
     auto child = child_process::spawn(p);
@@ -173,6 +181,9 @@ class readme_run {
 TEST_CASE("every command the README shows under 'Using it' works as written", "[readme][e2e]") {
   auto examples = readme_examples();
   REQUIRE(examples.size() >= 10);
+  auto readme = read_file(fs::path(REELFARM_SOURCE_DIR) / "README.md");
+  REQUIRE(readme);
+  CHECK_THAT(*readme, Catch::Contains("export REELFARM_JOIN_TOKEN=\"$($rf ctl nodes token)\""));
   readme_run run;
   std::vector<const example*> farm_clients;  // run while `serve` is up
   std::vector<const example*> servers;

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reelfarm/common/process.hpp"
+#include "reelfarm/testing/join_token.hpp"
 #include "run_reelfarm.hpp"
 
 namespace reelfarm::testing {
@@ -93,6 +94,8 @@ class serve_farm {
     auto node_dir = dir.path() / ("node-" + std::to_string(index));
     std::filesystem::create_directories(node_dir);
     process_options n;
+    n.extra_environment = {"REELFARM_JOIN_TOKEN=" +
+                           join_token_from_ctl(REELFARM_BINARY, data, farm_endpoint)};
     n.argv = {
         REELFARM_BINARY, "--log-level",    "warn",     "node",        "--join",
         farm_endpoint,   "--backend",      "animatic", "--media-dir", (data / "media").string(),

@@ -251,9 +251,9 @@ TEST_CASE("a real Prometheus evaluates every panel and alert against a rendering
     fs::create_directories(nd);
     nodes.push_back(std::make_unique<stopped_on_exit>(
         spawn({REELFARM_BINARY, "--data-dir", (dir.path() / "data").string(), "node", "--join",
-               (*coordinator)->endpoint(), "--backend", "animatic", "--slots", "1",
-               "--metrics-port", "127.0.0.1:0", "--node-dir", (nd / "id").string(), "--media-dir",
-               (dir.path() / "media").string()},
+               (*coordinator)->endpoint(), "--token", (*coordinator)->create_join_token().value(),
+               "--backend", "animatic", "--slots", "1", "--metrics-port", "127.0.0.1:0",
+               "--node-dir", (nd / "id").string(), "--media-dir", (dir.path() / "media").string()},
               nd / "node.log")));
     auto& node = nodes.back()->child;
     node_ports.push_back(testing::wait_for_log_match(nd / "node.log",

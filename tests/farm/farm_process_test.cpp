@@ -18,6 +18,7 @@
 #include "reelfarm/farm/coordinator/admin_client.hpp"
 #include "reelfarm/farm/coordinator/coordinator.hpp"
 #include "reelfarm/farm/protocol/codec.hpp"
+#include "reelfarm/farm/protocol/farm_credentials.hpp"
 #include "reelfarm/testing/services.hpp"
 #include "reelfarm/testing/temp_dir.hpp"
 
@@ -98,6 +99,8 @@ struct farm_harness {
     p.argv = {FARM_TEST_NODE,
               "--join",
               endpoint,
+              "--token",
+              coord->create_join_token().value(),
               "--backend",
               "animatic=exec:" + (dir.path() / "render.sh").string(),
               "--gpus",
@@ -261,10 +264,32 @@ TEST_CASE("a coordinator restart keeps node ids and never reuses an epoch", "[fa
 TEST_CASE("hostile peers get error frames and the coordinator keeps serving", "[farm][process]") {
   farm_harness h;
   h.start_coordinator();
+  // A compromised node: its key is enrolled (so CURVE lets it in), what it
+  // sends is not to be trusted.
+  auto token = parse_join_token(h.coord->create_join_token().value());
+  REQUIRE(token);
+  auto keys = generate_curve_keypair().value();
   zmq::context_t ctx(1);
+  {
+    zmq::socket_t bootstrap(ctx, zmq::socket_type::dealer);
+    bootstrap.set(zmq::sockopt::linger, 0);
+    bootstrap.set(zmq::sockopt::curve_serverkey, token->server_public_key);
+    bootstrap.set(zmq::sockopt::curve_publickey, token->bootstrap.public_key);
+    bootstrap.set(zmq::sockopt::curve_secretkey, token->bootstrap.secret_key);
+    bootstrap.set(zmq::sockopt::rcvtimeo, 10000);
+    bootstrap.connect(h.endpoint);
+    auto enroll = encode_frame(frame{"evil", enroll_msg{keys.public_key}});
+    bootstrap.send(zmq::buffer(enroll), zmq::send_flags::none);
+    zmq::message_t answer;
+    REQUIRE(bootstrap.recv(answer));
+    REQUIRE(std::holds_alternative<enrolled_msg>(decode_frame(answer.to_string_view())->body));
+  }
   zmq::socket_t peer(ctx, zmq::socket_type::dealer);
   peer.set(zmq::sockopt::routing_id, std::string("evil"));
   peer.set(zmq::sockopt::linger, 0);
+  peer.set(zmq::sockopt::curve_serverkey, token->server_public_key);
+  peer.set(zmq::sockopt::curve_publickey, keys.public_key);
+  peer.set(zmq::sockopt::curve_secretkey, keys.secret_key);
   peer.connect(h.endpoint);
   auto ask = [&](const std::string& bytes) {
     peer.send(zmq::buffer(bytes), zmq::send_flags::none);
@@ -292,7 +317,7 @@ TEST_CASE("hostile peers get error frames and the coordinator keeps serving", "[
   REQUIRE(std::holds_alternative<refused_msg>(refused));
   CHECK_THAT(std::get<refused_msg>(refused).reason, Catch::Contains("version 9"));
   // Still serving: an operator can list nodes.
-  auto list = admin_request(h.endpoint, admin_msg{"list", ""}, 3s);
+  auto list = admin_request(h.endpoint, h.coord->operator_credentials(), admin_msg{"list", ""}, 3s);
   REQUIRE(list);
   CHECK(list->body == "[]");
   CHECK(h.coord->probe().protocol_errors >= 5);
@@ -303,17 +328,20 @@ TEST_CASE("operators list, drain, undrain and remove nodes", "[farm][process]") 
   h.start_coordinator();
   auto a = h.spawn_node("a");
   REQUIRE(h.wait_registered(a));
-  auto list = admin_request(h.endpoint, admin_msg{"list", ""}, 3s);
+  auto list = admin_request(h.endpoint, h.coord->operator_credentials(), admin_msg{"list", ""}, 3s);
   REQUIRE(list);
   CHECK_THAT(list->body, Catch::Contains(a) && Catch::Contains("\"alive\""));
-  REQUIRE(admin_request(h.endpoint, admin_msg{"drain", a}, 3s)->ok);
+  REQUIRE(
+      admin_request(h.endpoint, h.coord->operator_credentials(), admin_msg{"drain", a}, 3s)->ok);
   h.coord->submit(farm_harness::shot("s1", 100));
   std::this_thread::sleep_for(500ms);
   CHECK(h.lease_of("s1").first == 0);  // drained: nothing granted
-  REQUIRE(admin_request(h.endpoint, admin_msg{"undrain", a}, 3s)->ok);
+  REQUIRE(
+      admin_request(h.endpoint, h.coord->operator_credentials(), admin_msg{"undrain", a}, 3s)->ok);
   REQUIRE(h.wait_until([&] { return h.outcomes.size() == 1; }, 10s));
-  auto missing = admin_request(h.endpoint, admin_msg{"drain", "nope"}, 3s);
+  auto missing =
+      admin_request(h.endpoint, h.coord->operator_credentials(), admin_msg{"drain", "nope"}, 3s);
   REQUIRE(missing);
   CHECK_FALSE(missing->ok);
-  CHECK(admin_request(h.endpoint, admin_msg{"remove", a}, 3s)->ok);
+  CHECK(admin_request(h.endpoint, h.coord->operator_credentials(), admin_msg{"remove", a}, 3s)->ok);
 }

@@ -3,6 +3,7 @@
 
 #include "reelfarm/farm/errc.hpp"
 #include "reelfarm/farm/protocol/codec.hpp"
+#include "reelfarm/farm/protocol/farm_credentials.hpp"
 
 using namespace reelfarm;
 using namespace reelfarm::farm;
@@ -67,6 +68,19 @@ TEST_CASE("every frame type survives encoding and decoding", "[protocol]") {
   CHECK(round_trip(admin_msg{"drain", "node-2"}).target == "node-2");
   auto reply = round_trip(admin_reply_msg{true, "", R"([{"id":"n"}])"});
   CHECK(nlohmann::json::parse(reply.body)[0]["id"] == "n");
+  auto key = generate_curve_keypair().value().public_key;
+  CHECK(round_trip(enroll_msg{key}).public_key == key);
+  (void)round_trip(enrolled_msg{});
+}
+
+TEST_CASE("an enroll frame carries a CURVE public key and nothing else", "[protocol]") {
+  CHECK(decode_error(R"({"v":1,"type":"enroll","node":"n"})").is(farm_errc::invalid_field));
+  CHECK(decode_error(R"({"v":1,"type":"enroll","node":"n","public_key":"short"})")
+            .is(farm_errc::invalid_field));
+  // 40 characters, but not Z85 (a space is outside its alphabet).
+  CHECK(decode_error(R"({"v":1,"type":"enroll","node":"n","public_key":")" + std::string(40, ' ') +
+                     R"("})")
+            .is(farm_errc::invalid_field));
 }
 
 TEST_CASE("hostile frames are refused with a reason, never a crash", "[protocol]") {

@@ -71,9 +71,12 @@ std::vector<std::string> shot_ids() {
   return ids;
 }
 
-child_process start_node(const fs::path& dir, const std::string& join, const fs::path& media,
+child_process start_node(const fs::path& dir, farm::coordinator& coordinator, const fs::path& media,
                          const std::vector<std::string>& backends) {
   process_options po;
+  // The join token travels in the environment, as `reelfarm render` sends it.
+  po.extra_environment = {"REELFARM_JOIN_TOKEN=" + coordinator.create_join_token().value()};
+  const auto& join = coordinator.endpoint();
   po.argv = {REELFARM_BINARY, "--log-level", "info",   "node", "--join",      join,
              "--slots",       "2",           "--gpus", "none", "--media-dir", media.string(),
              "--node-dir",    dir.string()};
@@ -145,11 +148,10 @@ TEST_CASE("a film rendered through three providers and the animatic, with provid
                     "reference_to_image_api.json,poll_ms=100";
   auto replicate_spec = "replicate=" + replicate.url() + ",model=acme/video,delay_scale=0.2";
   auto runpod_spec = "runpod=" + runpod.url() + ",endpoint=ep-film,poll_ms=100";
-  nodes.push_back(
-      start_node(dir.path() / "node-a", coordinator->endpoint(), media, {"animatic", comfy_spec}));
-  nodes.push_back(start_node(dir.path() / "node-b", coordinator->endpoint(), media,
+  nodes.push_back(start_node(dir.path() / "node-a", *coordinator, media, {"animatic", comfy_spec}));
+  nodes.push_back(start_node(dir.path() / "node-b", *coordinator, media,
                              {comfy_spec, replicate_spec, runpod_spec}));
-  nodes.push_back(start_node(dir.path() / "node-c", coordinator->endpoint(), media,
+  nodes.push_back(start_node(dir.path() / "node-c", *coordinator, media,
                              {"animatic", replicate_spec, runpod_spec}));
 
   {

@@ -114,11 +114,15 @@ class Farm {
       await sleep(100);
     }
     if (!this.base) throw new Error(`serve did not become ready:\n${this.serveLog()}`);
+    // Nodes join as an operator's would: a token from `reelfarm ctl nodes token`.
+    const token = execFileSync(this.binary, ['--data-dir', this.data, 'ctl', 'nodes', 'token',
+      '--coordinator', this.endpoint], { encoding: 'utf8' }).trim();
     for (let i = 0; i < 2; i++) {
       const nodeDir = path.join(this.dir, `node-${i}`);
       mkdirSync(nodeDir, { recursive: true });
-      this.spawnLogged(['--log-level', 'warn', 'node', '--join', this.endpoint, '--backend', 'animatic',
-        '--media-dir', path.join(this.data, 'media'), '--node-dir', nodeDir], path.join(nodeDir, 'node.log'));
+      this.spawnLogged(['--log-level', 'warn', 'node', '--join', this.endpoint, '--token', token,
+        '--backend', 'animatic', '--media-dir', path.join(this.data, 'media'), '--node-dir', nodeDir],
+      path.join(nodeDir, 'node.log'));
     }
     log(`farm up at ${this.base} (coordinator ${this.endpoint}, data ${this.dir})`);
   }

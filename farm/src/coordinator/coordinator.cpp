@@ -13,6 +13,7 @@
 #include "reelfarm/farm/protocol/codec.hpp"
 #include "src/coordinator/admin_json.hpp"
 #include "src/coordinator/coordinator_metrics.hpp"
+#include "src/coordinator/farm_auth.hpp"
 
 namespace reelfarm::farm {
 
@@ -24,6 +25,11 @@ struct coordinator::impl {
   std::unique_ptr<farm_store> store;
   std::unique_ptr<lease_manager> manager;
   zmq::context_t context{1};
+  std::unique_ptr<farm_auth> auth;
+  farm_credentials operator_credentials;
+  // The ZAP handler of this context (RFC 27): libzmq asks it at every CURVE
+  // handshake on the router. Bound before the router, served by the loop.
+  zmq::socket_t zap{context, zmq::socket_type::rep};
   zmq::socket_t router{context, zmq::socket_type::router};
   std::unordered_map<std::uint64_t, std::string> lease_jobs;  ///< for persistence
 
@@ -36,8 +42,11 @@ struct coordinator::impl {
   void send(const std::string& identity, const frame& f);
   void send_error(const std::string& identity, const std::string& node, const error& e,
                   const std::string& about, std::uint64_t lease);
-  void on_bytes(const std::string& identity, std::string_view bytes);
-  void on_frame(const std::string& identity, const frame& f);
+  void on_bytes(const std::string& identity, const std::string& client_key, std::string_view bytes);
+  void on_frame(const std::string& identity, const std::string& client_key, const frame& f);
+  bool admit_node_frame(const std::string& identity, const std::string& client_key, const frame& f);
+  void answer_zap();
+  result<void> load_operator_credentials();
   void on_node_frame(const std::string& identity, const frame& f);
   void on_admin(const std::string& identity, const admin_msg& m);
   void receive_all();
@@ -84,7 +93,8 @@ void coordinator::impl::send_error(const std::string& identity, const std::strin
   send(identity, frame{node, error_msg{std::string(e.code_name()), e.message(), about, lease}});
 }
 
-void coordinator::impl::on_bytes(const std::string& identity, std::string_view bytes) {
+void coordinator::impl::on_bytes(const std::string& identity, const std::string& client_key,
+                                 std::string_view bytes) {
   std::string type;
   auto f = decode_frame(bytes, &type);
   if (!f) {
@@ -97,12 +107,23 @@ void coordinator::impl::on_bytes(const std::string& identity, std::string_view b
     send_error(identity, node, f.error(), type.substr(0, 32), 0);
     return;
   }
-  on_frame(identity, *f);
+  on_frame(identity, client_key, *f);
 }
 
-void coordinator::impl::on_frame(const std::string& identity, const frame& f) {
+void coordinator::impl::on_frame(const std::string& identity, const std::string& client_key,
+                                 const frame& f) {
   if (const auto* admin = std::get_if<admin_msg>(&f.body)) {
+    auto peer = auth->find(client_key);
+    if (!peer || peer->role != farm_peer::kind::operator_tool) {
+      send_error(identity, "",
+                 error(farm_errc::forbidden, "admin frames are accepted only from operator keys"),
+                 "admin", 0);
+      return;
+    }
     on_admin(identity, *admin);
+    return;
+  }
+  if (!admit_node_frame(identity, client_key, f)) {
     return;
   }
   // A node speaks under its own id: the DEALER's routing id is the node id.
@@ -114,6 +135,53 @@ void coordinator::impl::on_frame(const std::string& identity, const frame& f) {
     return;
   }
   on_node_frame(identity, f);
+}
+
+// Only an enrolled node key speaks node frames, and only under its node id
+// (ZAP cannot see routing ids, so the binding is checked here). A join
+// token's bootstrap key may send one thing: `enroll`.
+bool coordinator::impl::admit_node_frame(const std::string& identity, const std::string& client_key,
+                                         const frame& f) {
+  auto peer = auth->find(client_key);
+  if (const auto* e = std::get_if<enroll_msg>(&f.body)) {
+    if (!peer || peer->role != farm_peer::kind::bootstrap) {
+      send_error(identity, "",
+                 error(farm_errc::forbidden, "enroll is accepted only with a join token's key"),
+                 "enroll", 0);
+      return false;
+    }
+    if (f.node.empty()) {
+      send_error(identity, "",
+                 error(farm_errc::invalid_field, "enroll: field \"node\" names the node id"),
+                 "enroll", 0);
+      return false;
+    }
+    if (auto enrolled = auth->enroll_node(client_key, e->public_key, f.node); !enrolled) {
+      log::warn("farm", "enrolment refused",
+                {{"node", f.node}, {"error", enrolled.error().full_text()}});
+      manager->count_protocol_error();
+      send(identity, frame{f.node, refused_msg{enrolled.error().message(), protocol_version}});
+    } else {
+      send(identity, frame{f.node, enrolled_msg{}});
+    }
+    return false;
+  }
+  if (!peer || peer->role != farm_peer::kind::node) {
+    send_error(identity, "",
+               error(farm_errc::forbidden, "node frames are accepted only from enrolled node keys"),
+               type_name(f.body), lease_of(f.body));
+    return false;
+  }
+  if (peer->node_id != identity) {
+    log::warn("farm", "a node key spoke under another node id",
+              {{"peer", identity}, {"enrolled_as", peer->node_id}});
+    send_error(identity, "",
+               error(farm_errc::forbidden,
+                     "this key is enrolled for node " + peer->node_id + ", not " + identity),
+               type_name(f.body), lease_of(f.body));
+    return false;
+  }
+  return true;
 }
 
 void coordinator::impl::on_node_frame(const std::string& id, const frame& f) {
@@ -177,6 +245,31 @@ void coordinator::impl::on_admin(const std::string& identity, const admin_msg& a
     if (r && store) {
       (void)store->remove_node(a.target);
     }
+  } else if (a.command == "token") {
+    // target: the token's life in seconds (empty: one hour).
+    std::chrono::seconds ttl{3600};
+    if (!a.target.empty()) {
+      try {
+        ttl = std::chrono::seconds(std::stoll(a.target));
+      } catch (const std::exception&) {
+        ttl = std::chrono::seconds(-1);
+      }
+    }
+    auto token = auth->create_token(ttl);
+    if (token) {
+      body = nlohmann::json{{"token", *token}, {"expires_in", ttl.count()}}.dump();
+    } else {
+      r = token.error();
+    }
+  } else if (a.command == "revoke") {
+    r = auth->revoke_node(a.target);
+    if (r) {
+      // Its leases go back to the queue now, not after the TTL.
+      (void)m.remove_node(a.target);
+      if (store) {
+        (void)store->remove_node(a.target);
+      }
+    }
   } else {
     r = error(farm_errc::invalid_argument, "unknown admin command \"" + a.command + "\"");
   }
@@ -185,10 +278,53 @@ void coordinator::impl::on_admin(const std::string& identity, const admin_msg& a
   send(identity, frame{"", admin_reply_msg{bool(r), r ? "" : r.error().message(), body}});
 }
 
+// One ZAP request (RFC 27): version, request id, domain, address, routing
+// id, mechanism, client key. The reply's user id is the client key in Z85,
+// which every frame from that connection then carries as "User-Id".
+void coordinator::impl::answer_zap() {
+  for (;;) {
+    std::vector<zmq::message_t> parts;
+    zmq::message_t part;
+    if (!zap.recv(part, zmq::recv_flags::dontwait)) {
+      return;
+    }
+    parts.push_back(std::move(part));
+    while (zap.get(zmq::sockopt::rcvmore)) {
+      zmq::message_t more;
+      (void)zap.recv(more, zmq::recv_flags::none);
+      parts.push_back(std::move(more));
+    }
+    std::string version = parts.size() > 0 ? parts[0].to_string() : "";
+    std::string request_id = parts.size() > 1 ? parts[1].to_string() : "";
+    std::string address = parts.size() > 3 ? parts[3].to_string() : "";
+    std::string mechanism = parts.size() > 5 ? parts[5].to_string() : "";
+    std::string key = parts.size() > 6 ? curve_key_from_binary(parts[6].to_string_view()) : "";
+    handshake_verdict verdict;
+    if (version != "1.0" || mechanism != "CURVE" || key.empty()) {
+      verdict = {false, "the farm socket accepts CURVE clients only"};
+    } else {
+      verdict = auth->check_handshake(key);
+    }
+    if (!verdict.allowed) {
+      manager->count_protocol_error();
+      log::warn("farm", "connection refused", {{"address", address}, {"reason", verdict.reason}});
+    }
+    const std::string status = verdict.allowed ? "200" : "400";
+    const std::string text = verdict.allowed ? "OK" : verdict.reason;
+    const std::string user = verdict.allowed ? key : "";
+    zap.send(zmq::buffer(std::string("1.0")), zmq::send_flags::sndmore);
+    zap.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
+    zap.send(zmq::buffer(status), zmq::send_flags::sndmore);
+    zap.send(zmq::buffer(text), zmq::send_flags::sndmore);
+    zap.send(zmq::buffer(user), zmq::send_flags::sndmore);
+    zap.send(zmq::buffer(std::string()), zmq::send_flags::none);
+  }
+}
+
 void coordinator::impl::receive_all() {
-  zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {zap.handle(), 0, ZMQ_POLLIN, 0}};
   try {
-    zmq::poll(&item, 1, options.poll);
+    zmq::poll(items, 2, options.poll);
   } catch (const zmq::error_t& e) {
     // A signal (SIGTERM: stop) interrupted the poll; the caller looks at
     // its stop condition next.
@@ -197,6 +333,7 @@ void coordinator::impl::receive_all() {
     }
     return;
   }
+  answer_zap();
   // Bounded per turn so timers and outgoing frames are never starved.
   for (int i = 0; i < 10000; ++i) {
     zmq::message_t identity;
@@ -206,10 +343,14 @@ void coordinator::impl::receive_all() {
     zmq::message_t payload;
     int parts = 0;
     std::string first;
+    std::string client_key;
     while (router.get(zmq::sockopt::rcvmore)) {
       (void)router.recv(payload, zmq::recv_flags::none);
       if (++parts == 1) {
         first.assign(static_cast<const char*>(payload.data()), payload.size());
+        // Set by our ZAP handler for this connection: the client's public key.
+        const char* user = zmq_msg_gets(payload.handle(), "User-Id");
+        client_key = user != nullptr ? user : "";
       }
     }
     auto id = identity.to_string();
@@ -219,7 +360,7 @@ void coordinator::impl::receive_all() {
                  0);
       continue;
     }
-    on_bytes(id, first);
+    on_bytes(id, client_key, first);
   }
 }
 
@@ -281,6 +422,29 @@ void coordinator::impl::turn() {
   probe_copy = manager->probe();
 }
 
+// The operator key is the farm's (farm_auth). A copy goes to
+// options.operator_key_file for `reelfarm ctl nodes` on this machine; not
+// being able to write it costs only that convenience, so it is a warning.
+result<void> coordinator::impl::load_operator_credentials() {
+  operator_credentials = auth->operator_credentials();
+  const auto& file = options.operator_key_file;
+  if (file.empty()) {
+    return ok();
+  }
+  auto kept = read_farm_credentials(file);
+  if (kept && kept->client.public_key == operator_credentials.client.public_key &&
+      kept->server_public_key == operator_credentials.server_public_key) {
+    return ok();
+  }
+  if (auto written = write_farm_credentials(file, operator_credentials); !written) {
+    log::warn("farm", "cannot write the operator key file; `reelfarm ctl nodes` needs a copy",
+              {{"file", file.string()}, {"error", written.error().message()}});
+  } else {
+    log::info("farm", "operator key written", {{"file", file.string()}});
+  }
+  return ok();
+}
+
 coordinator::coordinator(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
 coordinator::~coordinator() = default;
 
@@ -301,11 +465,35 @@ result<std::unique_ptr<coordinator>> coordinator::create(coordinator_options opt
     epochs = s->store.get();
   }
   s->manager = std::make_unique<lease_manager>(s->clock, *epochs, s->options.timing);
+  auto auth = farm_auth::open(s->options.postgres_dsn);
+  if (!auth) {
+    return auth.error();
+  }
+  s->auth = std::move(auth).value();
+  if (auto op = s->load_operator_credentials(); !op) {
+    return op.error();
+  }
   try {
+    s->zap.set(zmq::sockopt::linger, 0);
+    s->zap.bind("inproc://zeromq.zap.01");
+    s->router.set(zmq::sockopt::curve_server, true);
+    s->router.set(zmq::sockopt::curve_secretkey, s->auth->server_keys().secret_key);
+    s->router.set(zmq::sockopt::zap_domain, "reelfarm-farm");
     s->router.set(zmq::sockopt::linger, 0);
     s->router.set(zmq::sockopt::router_mandatory, 1);
-    // A restarted node takes over its routing id from its dead connection.
-    s->router.set(zmq::sockopt::router_handover, 1);
+    // No ROUTER_HANDOVER: with it, any admitted peer connecting under a
+    // node's routing id would take that node's offers. A node that restarts
+    // gets in once its old connection is gone: at once when its process
+    // died (its kernel closes it); after a machine crash or a long partition
+    // when TCP gives up on the old one (keepalive when idle, TCP_MAXRT when
+    // data is unacknowledged). A partition shorter than that keeps the
+    // connection, so a late result still arrives and is refused by its
+    // fencing epoch.
+    s->router.set(zmq::sockopt::tcp_keepalive, 1);
+    s->router.set(zmq::sockopt::tcp_keepalive_idle, 10);
+    s->router.set(zmq::sockopt::tcp_keepalive_intvl, 5);
+    s->router.set(zmq::sockopt::tcp_keepalive_cnt, 3);
+    s->router.set(zmq::sockopt::tcp_maxrt, 30000);
     // Anything far beyond a frame is cut off by ZeroMQ before it reaches memory.
     s->router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(16 * max_frame_bytes));
     s->router.bind(s->options.bind);
@@ -325,6 +513,14 @@ void coordinator::run(const std::function<bool()>& stop) {
 
 const std::string& coordinator::endpoint() const noexcept {
   return impl_->endpoint;
+}
+
+result<std::string> coordinator::create_join_token(std::chrono::seconds ttl) {
+  return impl_->auth->create_token(ttl);
+}
+
+const farm_credentials& coordinator::operator_credentials() const noexcept {
+  return impl_->operator_credentials;
 }
 
 void coordinator::post(std::function<void(lease_manager&)> fn) {

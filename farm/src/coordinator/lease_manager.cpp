@@ -798,6 +798,18 @@ void count_job_failure(lease_manager::impl& s, farm_probe& probe, const std::str
 
 }  // namespace
 
+result<void> lease_manager::count_refused_result(std::string_view node_id,
+                                                 const std::string& job_id) {
+  auto& s = *impl_;
+  auto found = s.node_ids.find(std::string(node_id));
+  if (found == s.node_ids.end()) {
+    return no_node(node_id);
+  }
+  count_job_failure(s, probe_, job_id, found->second);
+  refresh(s, found->second);
+  return ok();
+}
+
 result<void> lease_manager::fail(std::string_view node_id, const failed_msg& m) {
   auto lease = held_by(*impl_, probe_, node_id, m.lease, m.shot);
   if (!lease) {

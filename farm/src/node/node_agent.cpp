@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <zmq.hpp>
@@ -76,9 +78,13 @@ result<std::vector<std::unique_ptr<render_backend>>> make_backends(
 
 class node_agent {
  public:
-  node_agent(const node_agent_options& o, std::string id, std::vector<gpu_info> gpus,
-             std::vector<std::unique_ptr<render_backend>> backends)
-      : options_(o), id_(std::move(id)), gpus_(std::move(gpus)), backends_(std::move(backends)) {
+  node_agent(const node_agent_options& o, std::string id, farm_credentials credentials,
+             std::vector<gpu_info> gpus, std::vector<std::unique_ptr<render_backend>> backends)
+      : options_(o),
+        id_(std::move(id)),
+        credentials_(std::move(credentials)),
+        gpus_(std::move(gpus)),
+        backends_(std::move(backends)) {
     slots_ = o.slots > 0 ? o.slots : std::max<int>(1, static_cast<int>(gpus_.size()));
     metrics_ = std::make_unique<node_metrics>(id_, slots_, o.gpus != "none");
   }
@@ -94,6 +100,7 @@ class node_agent {
 
  private:
   void connect();
+  void check_handshake_failures();
   void send(message body);
   void send_register();
   void on_frame(const frame& f);
@@ -111,14 +118,18 @@ class node_agent {
 
   node_agent_options options_;
   std::string id_;
+  farm_credentials credentials_;
   std::vector<gpu_info> gpus_;
   std::vector<std::unique_ptr<render_backend>> backends_;
   int slots_ = 1;
   zmq::context_t context_{1};
   std::unique_ptr<zmq::socket_t> dealer_;
+  std::unique_ptr<zmq::socket_t> monitor_;  ///< CURVE handshake failures (after context_)
   bool registered_ = false;
   bool draining_ = false;
   bool refused_ = false;
+  std::optional<clock_type::time_point> reconnect_due_;  ///< after a refused frame
+  int connects_ = 0;
   std::chrono::milliseconds heartbeat_{1000};
   std::chrono::milliseconds ttl_{5000};
   clock_type::time_point last_register_{};
@@ -136,11 +147,59 @@ class node_agent {
 };
 
 void node_agent::connect() {
+  monitor_.reset();
+  dealer_.reset();
   dealer_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   dealer_->set(zmq::sockopt::routing_id, id_);
   dealer_->set(zmq::sockopt::linger, 0);
   dealer_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_frame_bytes));
+  dealer_->set(zmq::sockopt::curve_serverkey, credentials_.server_public_key);
+  dealer_->set(zmq::sockopt::curve_publickey, credentials_.client.public_key);
+  dealer_->set(zmq::sockopt::curve_secretkey, credentials_.client.secret_key);
+  // A refused handshake is silent on the socket (ZeroMQ just retries):
+  // the monitor tells us, so the operator reads why instead of waiting.
+  auto monitor_at = "inproc://node-monitor-" + std::to_string(++connects_);
+  if (zmq_socket_monitor(dealer_->handle(), monitor_at.c_str(),
+                         ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) ==
+      0) {
+    monitor_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
+    monitor_->connect(monitor_at);
+  }
   dealer_->connect(options_.join);
+}
+
+void node_agent::check_handshake_failures() {
+  if (!monitor_) {
+    return;
+  }
+  zmq::message_t event;
+  while (monitor_->recv(event, zmq::recv_flags::dontwait)) {
+    zmq::message_t address;
+    if (monitor_->get(zmq::sockopt::rcvmore)) {
+      (void)monitor_->recv(address, zmq::recv_flags::none);
+    }
+    if (event.size() < 6) {
+      continue;
+    }
+    std::uint16_t what = 0;
+    std::uint32_t value = 0;
+    std::memcpy(&what, event.data(), sizeof what);
+    std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
+    if (what == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      log::error("node",
+                 "the coordinator refused this node's key (revoked?). To join again: delete "
+                 "farm-credentials.json in the node folder and start the node with a new join "
+                 "token (`reelfarm ctl nodes token`)",
+                 {{"node", id_}, {"join", options_.join}, {"status", value}});
+      refused_ = true;
+    } else {
+      log::error("node",
+                 "the CURVE handshake with the coordinator failed: is the coordinator's key "
+                 "in farm-credentials.json (from the join token) the one it uses now?",
+                 {{"node", id_}, {"join", options_.join}});
+      refused_ = true;
+    }
+  }
 }
 
 void node_agent::send(message body) {
@@ -294,6 +353,14 @@ void node_agent::on_frame(const frame& f) {
   } else if (const auto* e = std::get_if<error_msg>(&f.body)) {
     log::warn("node", "coordinator reports an error",
               {{"code", e->code}, {"message", e->message}, {"about", e->about}});
+    if (e->code == "forbidden") {
+      // The key is enrolled for another node id (node-id file replaced?), or
+      // our connection was taken for a duplicate while the coordinator still
+      // held our previous one (a restart after a crash): connect afresh.
+      log::error("node", "the coordinator refuses this node's frames; reconnecting",
+                 {{"reason", e->message}});
+      reconnect_due_ = clock_type::now() + 2s;
+    }
     if (e->code == "unknown_node") {
       registered_ = false;  // the coordinator restarted or removed us: join again
       last_register_ = {};
@@ -393,6 +460,13 @@ int node_agent::run(const std::function<bool()>& stop) {
       std::uint64_t count = 0;
       (void)!::read(wake_fd_, &count, sizeof count);
     }
+    check_handshake_failures();
+    if (reconnect_due_ && clock_type::now() >= *reconnect_due_) {
+      reconnect_due_.reset();
+      registered_ = false;
+      last_register_ = {};
+      connect();
+    }
     zmq::message_t msg;
     while (dealer_->recv(msg, zmq::recv_flags::dontwait)) {
       auto f = decode_frame(msg.to_string_view());
@@ -411,6 +485,144 @@ int node_agent::run(const std::function<bool()>& stop) {
 
 }  // namespace
 
+result<farm_credentials> node_credentials(const node_agent_options& options) {
+  const auto file = options.data_dir / "farm-credentials.json";
+  std::error_code ec;
+  const bool kept = std::filesystem::exists(file, ec);
+  farm_credentials credentials;
+  if (kept) {
+    auto old = read_farm_credentials(file);
+    if (!old) {
+      return old.error();
+    }
+    credentials = *old;
+  }
+  if (options.token.empty()) {
+    if (!kept || credentials.enrolled_with != credentials.server_public_key) {
+      return error(farm_errc::not_enrolled,
+                   "this node has not joined a farm yet: start it with --token T (an operator "
+                   "makes one with `reelfarm ctl nodes token`)");
+    }
+    return credentials;
+  }
+  auto token = parse_join_token(options.token);
+  if (!token) {
+    return token.error();
+  }
+  if (!kept) {
+    auto keys = generate_curve_keypair();
+    if (!keys) {
+      return keys.error();
+    }
+    credentials.client = *keys;
+  }
+  credentials.server_public_key = token->server_public_key;
+  if (auto written = write_farm_credentials(file, credentials); !written) {
+    return written.error();
+  }
+  return credentials;
+}
+
+namespace {
+
+// Reads one monitor event: true when it reports a refused handshake.
+bool handshake_refused(zmq::socket_t& monitor, std::uint32_t* status) {
+  zmq::message_t event;
+  bool refused = false;
+  while (monitor.recv(event, zmq::recv_flags::dontwait)) {
+    zmq::message_t address;
+    if (monitor.get(zmq::sockopt::rcvmore)) {
+      (void)monitor.recv(address, zmq::recv_flags::none);
+    }
+    if (event.size() >= 6) {
+      std::uint16_t what = 0;
+      std::memcpy(&what, event.data(), sizeof what);
+      std::memcpy(status, static_cast<const char*>(event.data()) + 2, sizeof *status);
+      refused = refused || what == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+                what == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+    }
+  }
+  return refused;
+}
+
+result<void> enroll_node_key(const node_agent_options& options, const std::string& node_id,
+                             farm_credentials& credentials, const std::function<bool()>& stop) {
+  auto token = parse_join_token(options.token);
+  if (!token) {
+    return token.error();
+  }
+  zmq::context_t context(1);
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_frame_bytes));
+  dealer.set(zmq::sockopt::curve_serverkey, token->server_public_key);
+  dealer.set(zmq::sockopt::curve_publickey, token->bootstrap.public_key);
+  dealer.set(zmq::sockopt::curve_secretkey, token->bootstrap.secret_key);
+  zmq_socket_monitor(dealer.handle(), "inproc://enrol-monitor",
+                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
+  zmq::socket_t monitor(context, zmq::socket_type::pair);
+  monitor.connect("inproc://enrol-monitor");
+  dealer.connect(options.join);
+  log::info("node", "enrolling this node's key with a join token",
+            {{"node", node_id}, {"join", options.join}});
+  auto text = encode_frame(frame{node_id, enroll_msg{credentials.client.public_key}});
+  auto next_send = clock_type::now();
+  auto next_note = clock_type::now() + 10s;
+  while (!stop()) {
+    if (clock_type::now() >= next_send) {
+      (void)dealer.send(zmq::buffer(text), zmq::send_flags::dontwait);
+      next_send = clock_type::now() + 2s;  // the coordinator may not be up yet
+    }
+    zmq::pollitem_t items[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0},
+                               {monitor.handle(), 0, ZMQ_POLLIN, 0}};
+    try {
+      zmq::poll(items, 2, 100ms);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) {
+        throw;
+      }
+      continue;
+    }
+    std::uint32_t status = 0;
+    if (handshake_refused(monitor, &status)) {
+      return error(farm_errc::invalid_token,
+                   "the coordinator refused the join token (expired, revoked, or made by "
+                   "another farm); ask the operator for a new one (`reelfarm ctl nodes token`)");
+    }
+    zmq::message_t reply;
+    while (dealer.recv(reply, zmq::recv_flags::dontwait)) {
+      auto f = decode_frame(reply.to_string_view());
+      if (!f) {
+        continue;
+      }
+      if (std::holds_alternative<enrolled_msg>(f->body)) {
+        credentials.enrolled_with = credentials.server_public_key;
+        if (auto written =
+                write_farm_credentials(options.data_dir / "farm-credentials.json", credentials);
+            !written) {
+          return written.error();
+        }
+        log::info("node", "key enrolled; the token is not needed any more", {{"node", node_id}});
+        return ok();
+      }
+      if (const auto* rf = std::get_if<refused_msg>(&f->body)) {
+        return error(farm_errc::not_enrolled, rf->reason);
+      }
+      if (const auto* e = std::get_if<error_msg>(&f->body)) {
+        return error(farm_errc::not_enrolled, e->message);
+      }
+    }
+    if (clock_type::now() >= next_note) {
+      log::info("node", "waiting for the coordinator to answer the enrolment",
+                {{"join", options.join}});
+      next_note = clock_type::now() + 10s;
+    }
+  }
+  return error(farm_errc::timeout, "stopped before the coordinator answered the enrolment");
+}
+
+}  // namespace
+
 int run_node_agent(const node_agent_options& options, const std::function<bool()>& stop) {
   // Default media folder: next to the node folder, in the data dir.
   auto media_dir =
@@ -418,14 +630,22 @@ int run_node_agent(const node_agent_options& options, const std::function<bool()
   auto backends = make_backends(options, media_dir);
   auto gpus = detect_gpus(options.gpus);
   auto id = load_or_create_node_id(options.data_dir);
+  auto credentials = node_credentials(options);
   for (const auto* e : {backends ? nullptr : &backends.error(), gpus ? nullptr : &gpus.error(),
-                        id ? nullptr : &id.error()}) {
+                        id ? nullptr : &id.error(), credentials ? nullptr : &credentials.error()}) {
     if (e != nullptr) {
       log::error("node", "cannot start", {{"error", e->full_text()}});
       return 2;
     }
   }
-  node_agent agent(options, *id, std::move(gpus).value(), std::move(backends).value());
+  if (!options.token.empty() && credentials->enrolled_with != credentials->server_public_key) {
+    if (auto enrolled = enroll_node_key(options, *id, *credentials, stop); !enrolled) {
+      log::error("node", "cannot join the farm", {{"error", enrolled.error().message()}});
+      return 1;
+    }
+  }
+  node_agent agent(options, *id, std::move(credentials).value(), std::move(gpus).value(),
+                   std::move(backends).value());
   return agent.run(stop);
 }
 

@@ -4,7 +4,8 @@
 namespace reelfarm::farm {
 
 const char* node_usage() {
-  return "usage: reelfarm node --join tcp://HOST:PORT [--slots N] [--gpus auto|none|0,1]\n"
+  return "usage: reelfarm node --join tcp://HOST:PORT [--token T] [--slots N]\n"
+         "                     [--gpus auto|none|0,1]\n"
          "                     [--backend animatic|[NAME=]exec:/path/to/program]...\n"
          "                     [--backend comfyui=URL,workflow=FILE[,name=N][,deadline=S]]\n"
          "                     [--backend replicate=URL,model=OWNER/NAME[:VERSION]]\n"
@@ -12,7 +13,10 @@ const char* node_usage() {
          "                     [--tag TAG]... [--reference REF]... [--node-dir DIR]\n"
          "                     [--media-dir DIR]\n"
          "  Joins a coordinator as a render node (backend: animatic unless --backend\n"
-         "  says otherwise). The node id is kept in DIR/node-id\n"
+         "  says otherwise). The first start needs a join token (--token, or\n"
+         "  REELFARM_JOIN_TOKEN; an operator makes one with `reelfarm ctl nodes token`):\n"
+         "  the node's CURVE key is enrolled with it and kept, with the coordinator's\n"
+         "  key, in DIR/farm-credentials.json. The node id is kept in DIR/node-id\n"
          "  (default: DATA_DIR/node) so a restarted node is recognised. Provider URLs\n"
          "  may come from providers.KIND_url; API keys only from the configuration or\n"
          "  REELFARM_PROVIDERS_{COMFYUI_API_KEY,REPLICATE_API_TOKEN,RUNPOD_API_KEY}.\n";
@@ -28,6 +32,8 @@ result<node_agent_options> parse_node_args(const std::vector<std::string>& args)
     const auto& v = args[++i];
     if (a == "--join") {
       o.join = v;
+    } else if (a == "--token") {
+      o.token = v;
     } else if (a == "--slots") {
       try {
         o.slots = std::stoi(v);

@@ -106,6 +106,10 @@ void put(json& j, const error_msg& m) {
   j["about"] = m.about;
   j["lease"] = m.lease;
 }
+void put(json& j, const enroll_msg& m) {
+  j["public_key"] = m.public_key;
+}
+void put(json&, const enrolled_msg&) {}
 void put(json& j, const admin_msg& m) {
   j["command"] = m.command;
   j["target"] = m.target;
@@ -123,9 +127,9 @@ void put(json& j, const admin_reply_msg& m) {
 
 const char* type_name(const message& body) noexcept {
   static constexpr const char* names[] = {
-      "register",     "registered", "refused", "heartbeat",  "lease_offer", "lease_accept",
-      "lease_reject", "progress",   "done",    "failed",     "cancel",      "cancel_confirmed",
-      "drain",        "error",      "admin",   "admin_reply"};
+      "register",     "registered", "refused", "heartbeat",   "lease_offer", "lease_accept",
+      "lease_reject", "progress",   "done",    "failed",      "cancel",      "cancel_confirmed",
+      "drain",        "error",      "admin",   "admin_reply", "enroll",      "enrolled"};
   static_assert(std::size(names) == std::variant_size_v<message>);
   return names[body.index()];
 }

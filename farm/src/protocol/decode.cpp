@@ -6,6 +6,7 @@
 
 #include "reelfarm/farm/errc.hpp"
 #include "reelfarm/farm/protocol/codec.hpp"
+#include "reelfarm/farm/protocol/farm_credentials.hpp"
 #include "src/protocol/field_reader.hpp"
 
 namespace reelfarm::farm::detail {
@@ -138,6 +139,17 @@ message read_error(field_reader& r) {
   m.lease = r.unsigned_number("lease", lease_max, false);
   return m;
 }
+message read_enroll(field_reader& r) {
+  enroll_msg m;
+  m.public_key = r.text("public_key", 40);
+  if (!r.failed() && !valid_curve_key(m.public_key)) {
+    r.reject("public_key", "must be a CURVE public key: 40 characters of Z85");
+  }
+  return m;
+}
+message read_enrolled(field_reader&) {
+  return enrolled_msg{};
+}
 message read_admin(field_reader& r) {
   admin_msg m;
   m.command = r.text("command", 32);
@@ -163,6 +175,7 @@ const std::map<std::string, reader_fn, std::less<>>& readers() {
       {"done", read_done},           {"failed", read_failed},
       {"cancel", read_cancel},       {"cancel_confirmed", read_cancel_confirmed},
       {"drain", read_drain},         {"error", read_error},
+      {"enroll", read_enroll},       {"enrolled", read_enrolled},
       {"admin", read_admin},         {"admin_reply", read_admin_reply},
   };
   return table;

@@ -33,6 +33,9 @@ struct process_options {
   bool die_with_parent = true;
   int death_signal = 15;          ///< SIGTERM unless the program wants another
   bool own_process_group = true;  ///< so a terminal's Ctrl-C reaches only the parent
+  /// "NAME=value" entries added to the inherited environment (a secret for
+  /// the child goes here, not in argv, which every local user can read).
+  std::vector<std::string> extra_environment;
 };
 
 /// A child process started by `spawn`. Not copyable; moving transfers the

@@ -22,6 +22,9 @@ enum class farm_errc {
   persistence,          ///< a PostgreSQL statement of the farm failed
   backend,              ///< a render backend could not prepare or run a lease
   timeout,              ///< no answer in the time allowed
+  not_enrolled,         ///< the peer's CURVE key is not enrolled (or was revoked)
+  invalid_token,        ///< a join token that is malformed, unknown or expired
+  forbidden,            ///< the peer's key may not send this frame (e.g. admin from a node)
 };
 
 std::string_view category_of(farm_errc) noexcept;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -9,6 +11,7 @@
 #include "reelfarm/farm/coordinator/farm_probe.hpp"
 #include "reelfarm/farm/coordinator/farm_types.hpp"
 #include "reelfarm/farm/coordinator/lease_manager.hpp"
+#include "reelfarm/farm/protocol/farm_credentials.hpp"
 
 namespace reelfarm::farm {
 
@@ -18,13 +21,18 @@ struct coordinator_options {
   lease_timing timing;                        ///< farm.heartbeat, farm.lease_ttl
   std::string postgres_dsn;                   ///< empty: nothing persisted (tests, bench)
   std::chrono::milliseconds poll{20};         ///< longest wait for a frame per loop turn
+  /// Where the operator credentials are kept for `ctl` and gateways on this
+  /// machine (DATA_DIR/secrets/farm-operator.json); empty: kept in memory.
+  std::filesystem::path operator_key_file;
 };
 
 /// The coordinator process loop: one ZeroMQ ROUTER socket, a lease manager,
-/// and PostgreSQL persistence, all on the thread that calls `run`. Frames
-/// from nodes are untrusted; each bad one is answered with an error frame and
-/// logged. Other threads talk to it only through `post`, `submit`, `cancel`
-/// and `take_outcomes`, which are thread-safe.
+/// and PostgreSQL persistence, all on the thread that calls `run`. The
+/// socket speaks CURVE only: a ZAP handler on the loop admits enrolled keys
+/// (and unknown keys that may only enrol with a join token); frames are
+/// checked against the key that sent them. Frames from nodes are untrusted;
+/// each bad one is answered with an error frame and logged. Other threads talk to it only through
+/// `post`, `submit`, `cancel` and `take_outcomes`, which are thread-safe.
 class coordinator {
  public:
   /// Binds the socket, connects to PostgreSQL, expires leases left open by a
@@ -40,6 +48,12 @@ class coordinator {
   /// Where the socket is bound, with the port the OS chose for a bind to
   /// port 0, e.g. "tcp://127.0.0.1:41235".
   const std::string& endpoint() const noexcept;
+
+  /// A join token for new nodes, valid for `ttl` (thread-safe): what
+  /// `reelfarm render` and `serve` hand their local nodes.
+  result<std::string> create_join_token(std::chrono::seconds ttl = std::chrono::hours(1));
+  /// Credentials for admin frames (thread-safe, fixed after create).
+  const farm_credentials& operator_credentials() const noexcept;
 
   /// Runs `fn` on the loop thread at its next turn.
   void post(std::function<void(lease_manager&)> fn);

@@ -67,6 +67,11 @@ class lease_manager {
   result<void> progress(std::string_view node_id, const progress_msg& m);
   result<void> complete(std::string_view node_id, const done_msg& m);
   result<void> fail(std::string_view node_id, const failed_msg& m);
+  /// A result of the node that its owner refused after the lease ended
+  /// (wrong path, checksum mismatch): counted like a failed render, so the
+  /// node's failures show it and the job's blocklist keeps the shot away
+  /// from it after `job_blocklist_after`.
+  result<void> count_refused_result(std::string_view node_id, const std::string& job_id);
   result<void> cancel_confirmed(std::string_view node_id, const cancel_confirmed_msg& m);
 
   /// Who drains a node: an operator's drain lasts until an operator undrains

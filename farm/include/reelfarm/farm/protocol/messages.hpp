@@ -45,6 +45,15 @@ struct register_msg {
   std::string agent;                    ///< agent version, for operators
 };
 
+/// node -> coordinator, over a connection with a join token's bootstrap key:
+/// enrol the node's own key for the node id in the frame's `node` field.
+struct enroll_msg {
+  std::string public_key;  ///< Z85, 40 characters
+};
+
+/// coordinator -> node: the key is enrolled; reconnect with it and register.
+struct enrolled_msg {};
+
 /// coordinator -> node: registration accepted; the timing the node must keep.
 struct registered_msg {
   std::int64_t heartbeat_ms = 1000;
@@ -154,10 +163,10 @@ struct admin_reply_msg {
 };
 
 /// Any frame body.
-using message =
-    std::variant<register_msg, registered_msg, refused_msg, heartbeat_msg, lease_offer_msg,
-                 lease_accept_msg, lease_reject_msg, progress_msg, done_msg, failed_msg, cancel_msg,
-                 cancel_confirmed_msg, drain_msg, error_msg, admin_msg, admin_reply_msg>;
+using message = std::variant<register_msg, registered_msg, refused_msg, heartbeat_msg,
+                             lease_offer_msg, lease_accept_msg, lease_reject_msg, progress_msg,
+                             done_msg, failed_msg, cancel_msg, cancel_confirmed_msg, drain_msg,
+                             error_msg, admin_msg, admin_reply_msg, enroll_msg, enrolled_msg>;
 
 /// A whole frame: who speaks (the node id; the coordinator echoes the node's id)
 /// and what.

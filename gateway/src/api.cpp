@@ -120,8 +120,22 @@ result<jwt_claims> verify_cached(const api_state& s, const std::string& token) {
   return claims;
 }
 
+// The user's current role and token version: from the cache when fresh,
+// else PostgreSQL. nullopt when the user no longer exists.
+result<std::optional<session_user>> current_user(api_state& s, const jwt_claims& claims) {
+  auto now = token_version_cache::clock::now();
+  if (auto cached = s.token_versions.fresh(claims.subject, claims.session, claims.version, now)) {
+    return cached;
+  }
+  auto stored = s.directory.session_state(claims.subject, claims.session);
+  if (stored && *stored) {
+    s.token_versions.put(claims.subject, claims.session, **stored, now);
+  }
+  return stored;
+}
+
 // Authentication and roles; nullopt when the caller may proceed.
-std::optional<http_response> authorize(const api_state& s, const route& r, request_context& ctx) {
+std::optional<http_response> authorize(api_state& s, const route& r, request_context& ctx) {
   if (r.who == access::anyone) {
     return std::nullopt;
   }
@@ -142,10 +156,30 @@ std::optional<http_response> authorize(const api_state& s, const route& r, reque
     bool expired = claims.error().is(gateway_errc::token_expired);
     return unauthorized(expired ? "token_expired" : "invalid_token", claims.error().message());
   }
-  if (!is_uuid(claims->subject) || (claims->role != "creator" && claims->role != "admin")) {
+  if (!is_uuid(claims->subject) || !is_uuid(claims->session) ||
+      (claims->role != "creator" && claims->role != "admin")) {
     return unauthorized("invalid_token", "the access token names no valid user or role");
   }
-  ctx.caller = principal{claims->subject, claims->role};
+  // The token must be of the user's current version (revocation), and the
+  // role is the user's role now, never the token's (a demotion bites at once).
+  auto current = current_user(s, *claims);
+  if (!current) {
+    return from_error(current.error(), ctx.request);
+  }
+  if (!*current) {
+    return unauthorized("token_revoked",
+                        "the access token was revoked: its account no longer exists");
+  }
+  if ((*current)->token_version != claims->version) {
+    return unauthorized("token_revoked",
+                        "the access token was revoked (signed out everywhere, or the password or "
+                        "role changed); sign in again");
+  }
+  if (!(*current)->session_live) {
+    return unauthorized("token_revoked",
+                        "the access token was revoked: its session was signed out; sign in again");
+  }
+  ctx.caller = principal{claims->subject, (*current)->role};
   if (r.who == access::admin && !ctx.caller->is_admin()) {
     return error_response(403, "forbidden", "this route is for administrators");
   }
@@ -263,6 +297,7 @@ api_state::api_state(const gateway_options& o, const gateway_backends& b, passwo
       redis_url(b.redis_url),
       refresh_tokens(pool, o.refresh_ttl),
       directory(pool),
+      token_versions(o.token_check_ttl),
       limiter(b.redis_url, std::chrono::milliseconds(200)),
       youtube(b.youtube) {}
 
@@ -426,13 +461,6 @@ std::variant<page_params, http_response> read_page(const http_request& request) 
     page.offset = *v;
   }
   return page;
-}
-
-std::string issue_access_token(const api_state& s, const std::string& user_id,
-                               const std::string& role) {
-  auto now = unix_now();
-  return jwt_sign({user_id, role, s.options.jwt_issuer, now, now + s.options.access_ttl.count()},
-                  s.jwt_secret);
 }
 
 std::string client_ip(const api_state& s, const http_request& request) {

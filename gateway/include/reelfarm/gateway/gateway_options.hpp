@@ -66,6 +66,11 @@ struct gateway_options {
   /// Lifetime of the access token a browser session (the web console) gets
   /// in its HttpOnly cookie: short, as the console refreshes it silently.
   std::chrono::seconds cookie_access_ttl{15 * 60};
+  /// How long a user's role and token version are cached by the access-token
+  /// check: a revocation (logout-all, password or role change, deletion)
+  /// made elsewhere takes effect on this gateway within this time; one made
+  /// through this gateway at once. 0: read PostgreSQL on every request.
+  std::chrono::milliseconds token_check_ttl{5000};
   /// Session cookies are Secure unless the request is plain http to a
   /// loopback host (127.0.0.0/8, ::1, localhost: a local developer's
   /// browser); this marks them Secure even then, for TLS proxies on the same

@@ -5,7 +5,6 @@
 
 #include "api_state.hpp"
 #include "reelfarm/common/log.hpp"
-#include "reelfarm/common/metrics.hpp"
 #include "reelfarm/gateway/errc.hpp"
 #include "reelfarm/gateway/gateway_probe.hpp"
 #include "reelfarm/gateway/jwt.hpp"
@@ -259,17 +258,9 @@ void add_basic_routes(api_state& s) {
            body["status"] = ready ? "ready" : "not_ready";
            return json_response(ready ? 200 : 503, body.dump());
          }});
-  // Prometheus scrapes: the process-wide registry (gateway, and the farm,
-  // ledger and CRM when this process runs them too). Keep it off the
-  // public internet; docs/observability.md.
-  for (const char* path : {"/metrics", "/api/v1/metrics"}) {
-    r.add({"GET", path, access::anyone, limit_class::none, false, [](request_context&) {
-             http_response res;
-             res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-             res.body = metrics::scrape_text();
-             return res;
-           }});
-  }
+  // No /metrics here: the public API port does not serve the process's
+  // metrics. `reelfarm serve --metrics-port` exposes them on a port of
+  // their own, loopback by default (docs/observability.md).
   r.add({"GET", "/api/openapi.json", access::anyone, limit_class::none, false,
          [](request_context&) { return json_response(200, std::string(openapi_document())); }});
   r.add({"GET", "/api/docs", access::anyone, limit_class::none, false, [](request_context&) {

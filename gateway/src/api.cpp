@@ -133,23 +133,11 @@ result<std::optional<session_user>> current_user(api_state& s, const jwt_claims&
   return stored;
 }
 
-// Authentication and roles; nullopt when the caller may proceed.
-std::optional<http_response> authorize(api_state& s, const route& r, request_context& ctx) {
-  if (r.who == access::anyone) {
-    return std::nullopt;
-  }
-  auto token = bearer_token(ctx.request);
-  if (token.empty()) {
-    // The web console's session: the access token in an HttpOnly cookie.
-    auto from_cookie = cookie_access_token(ctx.request);
-    if (auto* refused = std::get_if<http_response>(&from_cookie)) {
-      return std::move(*refused);
-    }
-    token = std::move(std::get<std::string>(from_cookie));
-  }
-  if (token.empty()) {
-    return unauthorized("unauthenticated", "this route needs an 'Authorization: Bearer' token");
-  }
+// The caller an access token names, checked as every request checks it
+// (signature, expiry, token version, session, the user's current role);
+// the 401 otherwise.
+std::variant<principal, http_response> check_token(api_state& s, const http_request& request,
+                                                   const std::string& token) {
   auto claims = verify_cached(s, token);
   if (!claims) {
     bool expired = claims.error().is(gateway_errc::token_expired);
@@ -163,7 +151,7 @@ std::optional<http_response> authorize(api_state& s, const route& r, request_con
   // role is the user's role now, never the token's (a demotion bites at once).
   auto current = current_user(s, *claims);
   if (!current) {
-    return from_error(current.error(), ctx.request);
+    return from_error(current.error(), request);
   }
   if (!*current) {
     return unauthorized("token_revoked",
@@ -178,7 +166,38 @@ std::optional<http_response> authorize(api_state& s, const route& r, request_con
     return unauthorized("token_revoked",
                         "the access token was revoked: its session was signed out; sign in again");
   }
-  ctx.caller = principal{claims->subject, (*current)->role};
+  return principal{claims->subject, (*current)->role};
+}
+
+// The request's access token: the bearer token, else the console's cookie
+// ("" when there is neither), or the 403 of a cookie without the CSRF header.
+std::variant<std::string, http_response> presented_token(const http_request& request) {
+  auto token = bearer_token(request);
+  if (!token.empty()) {
+    return token;
+  }
+  return cookie_access_token(request);
+}
+
+// Authentication and roles; nullopt when the caller may proceed.
+std::optional<http_response> authorize(api_state& s, const route& r, request_context& ctx) {
+  if (r.who == access::anyone) {
+    return std::nullopt;
+  }
+  // The web console's session: the access token in an HttpOnly cookie.
+  auto presented = presented_token(ctx.request);
+  if (auto* refused = std::get_if<http_response>(&presented)) {
+    return std::move(*refused);
+  }
+  const auto& token = std::get<std::string>(presented);
+  if (token.empty()) {
+    return unauthorized("unauthenticated", "this route needs an 'Authorization: Bearer' token");
+  }
+  auto checked = check_token(s, ctx.request, token);
+  if (auto* refused = std::get_if<http_response>(&checked)) {
+    return std::move(*refused);
+  }
+  ctx.caller = std::get<principal>(std::move(checked));
   if (r.who == access::admin && !ctx.caller->is_admin()) {
     return error_response(403, "forbidden", "this route is for administrators");
   }
@@ -272,6 +291,19 @@ void add_basic_routes(api_state& s) {
 }
 
 }  // namespace
+
+std::optional<principal> signed_in_caller(api_state& s, const http_request& request) {
+  auto presented = presented_token(request);
+  auto* token = std::get_if<std::string>(&presented);
+  if (token == nullptr || token->empty()) {
+    return std::nullopt;
+  }
+  auto checked = check_token(s, request, *token);
+  if (auto* caller = std::get_if<principal>(&checked)) {
+    return std::move(*caller);
+  }
+  return std::nullopt;
+}
 
 api_state::api_state(const gateway_options& o, const gateway_backends& b, password_cost cost)
     : options(o),

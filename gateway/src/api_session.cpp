@@ -22,19 +22,30 @@ bool secure_cookie(const api_state& s, const http_request& request) {
       {s.options.secure_cookies, https, request.header("host"), request.remote_ip});
 }
 
-std::string cookie(const api_state& s, const http_request& request, std::string_view name,
-                   std::string_view value, std::string_view path, std::int64_t max_age) {
+}  // namespace
+
+std::string cookie_header(const api_state& s, const http_request& request, std::string_view name,
+                          std::string_view value, std::string_view path, std::int64_t max_age,
+                          std::string_view same_site) {
   std::string out(name);
   out += '=';
   out += value;
   out += "; Path=";
   out += path;
   out += "; Max-Age=" + std::to_string(max_age);
-  out += "; HttpOnly; SameSite=Strict";
+  out += "; HttpOnly; SameSite=";
+  out += same_site;
   if (secure_cookie(s, request)) {
     out += "; Secure";
   }
   return out;
+}
+
+namespace {
+
+std::string cookie(const api_state& s, const http_request& request, std::string_view name,
+                   std::string_view value, std::string_view path, std::int64_t max_age) {
+  return cookie_header(s, request, name, value, path, max_age, "Strict");
 }
 
 }  // namespace

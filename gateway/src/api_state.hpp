@@ -149,6 +149,18 @@ std::string issue_access_token(const api_state& s, const issued_refresh& who,
 /// are refused from the next request on.
 result<void> end_all_sessions(api_state& s, const std::string& user_id);
 
+/// The caller a request's access token (bearer or console cookie) names
+/// when it passes every check a protected route makes; nullopt when the
+/// request carries no such token. For routes open to anyone that still care
+/// who is signed in.
+std::optional<principal> signed_in_caller(api_state& s, const http_request& request);
+
+/// A Set-Cookie value: HttpOnly, `same_site`, Secure unless the request is
+/// plain http to the loopback (as the session cookies).
+std::string cookie_header(const api_state& s, const http_request& request, std::string_view name,
+                          std::string_view value, std::string_view path, std::int64_t max_age,
+                          std::string_view same_site);
+
 /// The client's address: the socket's peer, or behind a trusted proxy the
 /// address its X-Forwarded-For names (client_address).
 std::string client_ip(const api_state& s, const http_request& request);

@@ -218,6 +218,7 @@ gateway::gateway_options gateway_options_from(const gateway_settings& g) {
   o.limits.login_per_ip = g.rate_limit_login_per_ip;
   o.allow_self_topup = g.allow_self_topup;
   o.trusted_proxies = split_commas(g.trusted_proxies);
+  o.max_streams_per_user = static_cast<std::size_t>(g.max_streams_per_user);
   return o;
 }
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -28,10 +29,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Where `serve` exposes /metrics unless --metrics-port says otherwise.
+constexpr const char* default_metrics_port = "127.0.0.1:9464";
+
 void print_usage(std::FILE* out) {
   std::fputs(
       "usage: reelfarm serve [--role all|gateway|coordinator] [--health-port [HOST:]PORT]\n"
-      "                      [--check]\n"
+      "                      [--metrics-port [HOST:]PORT] [--check]\n"
       "  Starts the farm: the embedded PostgreSQL and Redis unless postgres.dsn and\n"
       "  redis.url are configured, applies the database migrations, and runs until\n"
       "  SIGINT or SIGTERM, then stops everything it started. By role:\n"
@@ -49,6 +53,9 @@ void print_usage(std::FILE* out) {
       "  within seconds when it dies. A leader that loses the lock exits 1.\n"
       "  --health-port  serve /healthz, /readyz (200 on the leader, 503 on a standby)\n"
       "                 and /metrics there (HOST defaults to 0.0.0.0)\n"
+      "  --metrics-port  serve Prometheus metrics at http://HOST:PORT/metrics (HOST\n"
+      "                 defaults to 0.0.0.0; default 127.0.0.1:9464, loopback only;\n"
+      "                 0 turns it off). Never on the public API port.\n"
       "  --check  start, verify and print the status of every service, then stop\n",
       out);
 }
@@ -215,6 +222,7 @@ gateway::gateway_options gateway_options_from(const gateway_settings& g) {
   o.limits.login_per_ip = g.rate_limit_login_per_ip;
   o.allow_self_topup = g.allow_self_topup;
   o.trusted_proxies = split_commas(g.trusted_proxies);
+  o.max_streams_per_user = static_cast<std::size_t>(g.max_streams_per_user);
   return o;
 }
 
@@ -285,6 +293,7 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   bool check = false;
   std::string role = "all";
   std::string health_port;
+  std::optional<std::string> metrics_port;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& arg = args[i];
     if (arg == "--check") {
@@ -297,6 +306,8 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
       }
     } else if (arg == "--health-port" && i + 1 < args.size()) {
       health_port = args[++i];
+    } else if (arg == "--metrics-port" && i + 1 < args.size()) {
+      metrics_port = args[++i];
     } else if (arg == "--help" || arg == "-h") {
       print_usage(stdout);
       return exit_ok;
@@ -314,6 +325,23 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
   if (auto valid = yt.validate(); !valid) {
     std::fprintf(stderr, "reelfarm serve: %s\n", valid.error().message().c_str());
     return exit_usage;
+  }
+  // Metrics on their own port, loopback unless told otherwise: the public
+  // API port does not serve them. A port given explicitly must be bound;
+  // the default one may be taken (a second `serve` on the machine), which
+  // costs this process its metrics and a warning, not its start.
+  std::unique_ptr<metrics::endpoint> metrics_endpoint;
+  if (!check) {
+    auto served = metrics::serve_flag(metrics_port.value_or(default_metrics_port));
+    if (served) {
+      metrics_endpoint = std::move(served).value();
+    } else if (metrics_port) {
+      std::fprintf(stderr, "reelfarm serve: %s\n", served.error().message().c_str());
+      return exit_usage;
+    } else {
+      log::warn("serve", "no metrics listener: the default port is taken; pass --metrics-port",
+                {{"port", default_metrics_port}, {"error", served.error().message()}});
+    }
   }
   signals::install_stop_handlers();
   metrics::register_build_info(REELFARM_VERSION);

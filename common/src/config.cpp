@@ -164,6 +164,10 @@ const std::vector<key_spec>& schema() {
       {"gateway", "allow_self_topup",
        "Let creators buy credits for themselves (only with a verified payment provider).",
        boolean_field{[](config& c) -> bool& { return c.gateway.allow_self_topup; }}},
+      {"gateway", "max_streams_per_user",
+       "Event streams and large downloads one user may have open at once on a gateway; "
+       "more are answered 429 too_many_streams.",
+       integer_field{[](config& c) -> int& { return c.gateway.max_streams_per_user; }}, 1, 10000},
       {"planner", "speaking_rate_wpm", "Words per minute of spoken dialogue.",
        integer_field{[](config& c) -> int& { return c.planner.speaking_rate_wpm; }}, 60, 400},
       {"planner", "reading_rate_wpm", "Words per minute an action paragraph is shown for.",

@@ -5,7 +5,6 @@
 
 #include "api_state.hpp"
 #include "reelfarm/common/log.hpp"
-#include "reelfarm/common/metrics.hpp"
 #include "reelfarm/gateway/errc.hpp"
 #include "reelfarm/gateway/gateway_probe.hpp"
 #include "reelfarm/gateway/jwt.hpp"
@@ -120,32 +119,85 @@ result<jwt_claims> verify_cached(const api_state& s, const std::string& token) {
   return claims;
 }
 
-// Authentication and roles; nullopt when the caller may proceed.
-std::optional<http_response> authorize(const api_state& s, const route& r, request_context& ctx) {
-  if (r.who == access::anyone) {
-    return std::nullopt;
+// The user's current role and token version: from the cache when fresh,
+// else PostgreSQL. nullopt when the user no longer exists.
+result<std::optional<session_user>> current_user(api_state& s, const jwt_claims& claims) {
+  auto now = token_version_cache::clock::now();
+  if (auto cached = s.token_versions.fresh(claims.subject, claims.session, claims.version, now)) {
+    return cached;
   }
-  auto token = bearer_token(ctx.request);
-  if (token.empty()) {
-    // The web console's session: the access token in an HttpOnly cookie.
-    auto from_cookie = cookie_access_token(ctx.request);
-    if (auto* refused = std::get_if<http_response>(&from_cookie)) {
-      return std::move(*refused);
-    }
-    token = std::move(std::get<std::string>(from_cookie));
+  auto stored = s.directory.session_state(claims.subject, claims.session);
+  if (stored && *stored) {
+    s.token_versions.put(claims.subject, claims.session, **stored, now);
   }
-  if (token.empty()) {
-    return unauthorized("unauthenticated", "this route needs an 'Authorization: Bearer' token");
-  }
+  return stored;
+}
+
+// The caller an access token names, checked as every request checks it
+// (signature, expiry, token version, session, the user's current role);
+// the 401 otherwise.
+std::variant<principal, http_response> check_token(api_state& s, const http_request& request,
+                                                   const std::string& token) {
   auto claims = verify_cached(s, token);
   if (!claims) {
     bool expired = claims.error().is(gateway_errc::token_expired);
     return unauthorized(expired ? "token_expired" : "invalid_token", claims.error().message());
   }
-  if (!is_uuid(claims->subject) || (claims->role != "creator" && claims->role != "admin")) {
+  if (!is_uuid(claims->subject) || !is_uuid(claims->session) ||
+      (claims->role != "creator" && claims->role != "admin")) {
     return unauthorized("invalid_token", "the access token names no valid user or role");
   }
-  ctx.caller = principal{claims->subject, claims->role};
+  // The token must be of the user's current version (revocation), and the
+  // role is the user's role now, never the token's (a demotion bites at once).
+  auto current = current_user(s, *claims);
+  if (!current) {
+    return from_error(current.error(), request);
+  }
+  if (!*current) {
+    return unauthorized("token_revoked",
+                        "the access token was revoked: its account no longer exists");
+  }
+  if ((*current)->token_version != claims->version) {
+    return unauthorized("token_revoked",
+                        "the access token was revoked (signed out everywhere, or the password or "
+                        "role changed); sign in again");
+  }
+  if (!(*current)->session_live) {
+    return unauthorized("token_revoked",
+                        "the access token was revoked: its session was signed out; sign in again");
+  }
+  return principal{claims->subject, (*current)->role};
+}
+
+// The request's access token: the bearer token, else the console's cookie
+// ("" when there is neither), or the 403 of a cookie without the CSRF header.
+std::variant<std::string, http_response> presented_token(const http_request& request) {
+  auto token = bearer_token(request);
+  if (!token.empty()) {
+    return token;
+  }
+  return cookie_access_token(request);
+}
+
+// Authentication and roles; nullopt when the caller may proceed.
+std::optional<http_response> authorize(api_state& s, const route& r, request_context& ctx) {
+  if (r.who == access::anyone) {
+    return std::nullopt;
+  }
+  // The web console's session: the access token in an HttpOnly cookie.
+  auto presented = presented_token(ctx.request);
+  if (auto* refused = std::get_if<http_response>(&presented)) {
+    return std::move(*refused);
+  }
+  const auto& token = std::get<std::string>(presented);
+  if (token.empty()) {
+    return unauthorized("unauthenticated", "this route needs an 'Authorization: Bearer' token");
+  }
+  auto checked = check_token(s, ctx.request, token);
+  if (auto* refused = std::get_if<http_response>(&checked)) {
+    return std::move(*refused);
+  }
+  ctx.caller = std::get<principal>(std::move(checked));
   if (r.who == access::admin && !ctx.caller->is_admin()) {
     return error_response(403, "forbidden", "this route is for administrators");
   }
@@ -225,17 +277,9 @@ void add_basic_routes(api_state& s) {
            body["status"] = ready ? "ready" : "not_ready";
            return json_response(ready ? 200 : 503, body.dump());
          }});
-  // Prometheus scrapes: the process-wide registry (gateway, and the farm,
-  // ledger and CRM when this process runs them too). Keep it off the
-  // public internet; docs/observability.md.
-  for (const char* path : {"/metrics", "/api/v1/metrics"}) {
-    r.add({"GET", path, access::anyone, limit_class::none, false, [](request_context&) {
-             http_response res;
-             res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-             res.body = metrics::scrape_text();
-             return res;
-           }});
-  }
+  // No /metrics here: the public API port does not serve the process's
+  // metrics. `reelfarm serve --metrics-port` exposes them on a port of
+  // their own, loopback by default (docs/observability.md).
   r.add({"GET", "/api/openapi.json", access::anyone, limit_class::none, false,
          [](request_context&) { return json_response(200, std::string(openapi_document())); }});
   r.add({"GET", "/api/docs", access::anyone, limit_class::none, false, [](request_context&) {
@@ -247,6 +291,19 @@ void add_basic_routes(api_state& s) {
 }
 
 }  // namespace
+
+std::optional<principal> signed_in_caller(api_state& s, const http_request& request) {
+  auto presented = presented_token(request);
+  auto* token = std::get_if<std::string>(&presented);
+  if (token == nullptr || token->empty()) {
+    return std::nullopt;
+  }
+  auto checked = check_token(s, request, *token);
+  if (auto* caller = std::get_if<principal>(&checked)) {
+    return std::move(*caller);
+  }
+  return std::nullopt;
+}
 
 api_state::api_state(const gateway_options& o, const gateway_backends& b, password_cost cost)
     : options(o),
@@ -263,6 +320,7 @@ api_state::api_state(const gateway_options& o, const gateway_backends& b, passwo
       redis_url(b.redis_url),
       refresh_tokens(pool, o.refresh_ttl),
       directory(pool),
+      token_versions(o.token_check_ttl),
       limiter(b.redis_url, std::chrono::milliseconds(200)),
       youtube(b.youtube) {}
 
@@ -426,13 +484,6 @@ std::variant<page_params, http_response> read_page(const http_request& request) 
     page.offset = *v;
   }
   return page;
-}
-
-std::string issue_access_token(const api_state& s, const std::string& user_id,
-                               const std::string& role) {
-  auto now = unix_now();
-  return jwt_sign({user_id, role, s.options.jwt_issuer, now, now + s.options.access_ttl.count()},
-                  s.jwt_secret);
 }
 
 std::string client_ip(const api_state& s, const http_request& request) {

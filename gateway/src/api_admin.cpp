@@ -1,5 +1,8 @@
-// Administrators: users, statistics, system health.
+// Administrators: users, roles, statistics, system health.
+#include <array>
+
 #include "api_state.hpp"
+#include "reelfarm/common/log.hpp"
 
 namespace reelfarm::gateway {
 
@@ -16,6 +19,43 @@ http_response list_users(api_state& s, request_context& ctx) {
     return from_error(users.error(), ctx.request);
   }
   return json_response(200, dump_json(*users));
+}
+
+// Promotes or demotes a user. The change ends every session of that user
+// (token version bumped, refresh tokens revoked), so a demoted admin's
+// tokens stop working at once instead of when they expire.
+http_response set_role(api_state& s, request_context& ctx) {
+  static constexpr std::array<field_spec, 1> fields{{{"role", json_kind::string, true, 16}}};
+  return with_json(ctx.request, fields, [&](const nlohmann::json& body) {
+    const auto& target = ctx.param("id");
+    if (!is_uuid(target)) {
+      return error_response(404, "not_found", "no user with id '" + target + "'");
+    }
+    auto role = string_field(body, "role");
+    if (role != "creator" && role != "admin") {
+      return error_response(422, "validation_failed", "role must be 'creator' or 'admin'");
+    }
+    auto user = s.accounts.get(target);
+    if (!user) {
+      return from_error(user.error(), ctx.request);  // 404 for no such user
+    }
+    bool changed = user->role != role;
+    if (changed) {
+      if (auto r = s.accounts.set_role(target, role); !r) {
+        return from_error(r.error(), ctx.request);
+      }
+      if (auto r = end_all_sessions(s, target); !r) {
+        return from_error(r.error(), ctx.request);
+      }
+      log::info("gateway", "role changed",
+                {{"request_id", ctx.request.request_id},
+                 {"user", target},
+                 {"role", role},
+                 {"by", ctx.caller->user_id}});
+    }
+    return json_response(
+        200, dump_json({{"id", target}, {"from", user->role}, {"to", role}, {"changed", changed}}));
+  });
 }
 
 http_response statistics(api_state& s, request_context& ctx) {
@@ -53,6 +93,8 @@ void add_admin_routes(api_state& s) {
   auto& r = s.routes;
   r.add(
       {"GET", "/api/v1/admin/users", access::admin, limit_class::standard, true, bind(list_users)});
+  r.add({"POST", "/api/v1/admin/users/{id}/role", access::admin, limit_class::standard, true,
+         bind(set_role)});
   r.add({"GET", "/api/v1/admin/statistics", access::admin, limit_class::standard, true,
          bind(statistics)});
   r.add({"GET", "/api/v1/admin/system-health", access::admin, limit_class::standard, true,

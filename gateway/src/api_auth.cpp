@@ -48,10 +48,9 @@ http_response token_pair(const api_state& s, const issued_refresh& refresh, int 
     auto ttl = std::min(s.options.cookie_access_ttl, s.options.access_ttl);
     body = {{"token_type", "cookie"}, {"expires_in", ttl.count()}};
     res = json_response(status, {});
-    set_session_cookies(s, req, res, issue_access_token(s, refresh.user_id, refresh.role, ttl),
-                        refresh.token);
+    set_session_cookies(s, req, res, issue_access_token(s, refresh, ttl), refresh.token);
   } else {
-    body = {{"access_token", issue_access_token(s, refresh.user_id, refresh.role)},
+    body = {{"access_token", issue_access_token(s, refresh)},
             {"refresh_token", refresh.token},
             {"token_type", "Bearer"},
             {"expires_in", s.options.access_ttl.count()}};
@@ -67,7 +66,7 @@ http_response token_pair(const api_state& s, const issued_refresh& refresh, int 
 
 http_response start_session(api_state& s, const user_account& user, int status,
                             const http_request& req) {
-  auto refresh = s.refresh_tokens.issue(user.id, user.role);
+  auto refresh = s.refresh_tokens.issue(user.id);
   if (!refresh) {
     return from_error(refresh.error(), req);
   }
@@ -173,9 +172,15 @@ http_response do_logout(api_state& s, request_context& ctx) {
       return missing_refresh();
     }
     if (token) {
+      // The refresh token's whole family ends, and with it every access
+      // token issued for this login session (their "sid"): replaying the
+      // access token after logout is refused.
       auto done = s.refresh_tokens.revoke_family(*token);
       if (!done && !console) {
         return from_error(done.error(), ctx.request);
+      }
+      if (done) {
+        s.token_versions.forget_session(done->user_id, done->family);
       }
     }
     // The console is signed out whatever became of its refresh token: a
@@ -188,6 +193,23 @@ http_response do_logout(api_state& s, request_context& ctx) {
     }
     return res;
   });
+}
+
+// Signs the caller out everywhere: every access token and refresh token of
+// the user ends (token_version bump), on every device.
+http_response do_logout_all(api_state& s, request_context& ctx) {
+  if (auto r = end_all_sessions(s, ctx.caller->user_id); !r) {
+    return from_error(r.error(), ctx.request);
+  }
+  log::info("gateway", "user signed out everywhere",
+            {{"request_id", ctx.request.request_id}, {"user", ctx.caller->user_id}});
+  http_response res;
+  res.status = 204;
+  res.content_type.clear();
+  if (from_console(ctx.request) || cookie_value(ctx.request, access_cookie)) {
+    clear_session_cookies(s, ctx.request, res);
+  }
+  return res;
 }
 
 http_response get_me(api_state& s, request_context& ctx) {
@@ -231,8 +253,10 @@ http_response put_me(api_state& s, request_context& ctx) {
       if (auto r = s.accounts.set_password(user->id, password); !r) {
         return from_error(r.error(), ctx.request);
       }
-      // Every other session ends with the old password.
-      if (auto r = s.refresh_tokens.revoke_user(user->id); !r) {
+      // Every session ends with the old password, this one included: all
+      // access and refresh tokens issued so far are refused. The console
+      // gets a fresh session in its cookies; API clients sign in again.
+      if (auto r = end_all_sessions(s, user->id); !r) {
         return from_error(r.error(), ctx.request);
       }
     }
@@ -241,7 +265,16 @@ http_response put_me(api_state& s, request_context& ctx) {
         return from_error(r.error(), ctx.request);
       }
     }
-    return get_me(s, ctx);
+    auto me = get_me(s, ctx);
+    if (body.contains("password") && from_console(ctx.request) && me.status == 200) {
+      auto fresh = s.refresh_tokens.issue(user->id);
+      if (!fresh) {
+        return from_error(fresh.error(), ctx.request);
+      }
+      auto ttl = std::min(s.options.cookie_access_ttl, s.options.access_ttl);
+      set_session_cookies(s, ctx.request, me, issue_access_token(s, *fresh, ttl), fresh->token);
+    }
+    return me;
   });
 }
 
@@ -292,6 +325,8 @@ void add_auth_routes(api_state& s) {
   r.add(
       {"POST", "/api/v1/auth/refresh", access::anyone, limit_class::login, true, bind(do_refresh)});
   r.add({"POST", "/api/v1/auth/logout", access::anyone, limit_class::login, true, bind(do_logout)});
+  r.add({"POST", "/api/v1/auth/logout-all", access::creator, limit_class::standard, true,
+         bind(do_logout_all)});
   r.add({"GET", "/api/v1/users/me", access::creator, limit_class::standard, true, bind(get_me)});
   r.add({"PUT", "/api/v1/users/me", access::creator, limit_class::standard, true, bind(put_me)});
 }

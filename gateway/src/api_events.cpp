@@ -161,6 +161,7 @@ http_response follow_project(api_state& s, request_context& ctx) {
   res.content_type = "text/event-stream; charset=utf-8";
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Accel-Buffering", "no");
+  res.stream_owner = ctx.caller->user_id;  // counts against the user's stream cap
   auto f = std::make_shared<follower>(follower{s, id, last_id});
   res.takeover = [f](int fd, std::string_view head, const std::atomic<bool>& stopping) {
     set_event_streams(++open_streams);

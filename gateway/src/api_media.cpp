@@ -149,9 +149,16 @@ struct open_file {
 // Streams [first, last] of the file after the head, in slices so a stop or
 // a vanished client is noticed.
 void send_file_range(std::shared_ptr<open_file> file, byte_range range, int fd,
-                     std::string_view head, const std::atomic<bool>& stopping) {
-  if (!write_fully(fd, head, std::chrono::seconds(30), stopping)) {
+                     std::string_view head, std::chrono::milliseconds stall_timeout,
+                     const std::atomic<bool>& stopping) {
+  if (!write_fully(fd, head, stall_timeout, stopping)) {
     return;
+  }
+  // Non-blocking, so a client that stops reading cannot hold this thread:
+  // sendfile returns EAGAIN and the wait below gives up after the stall
+  // timeout, or at once when the server stops.
+  if (int flags = ::fcntl(fd, F_GETFL); flags >= 0) {
+    (void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   }
   off_t offset = range.first;
   std::int64_t left = range.last - range.first + 1;
@@ -166,8 +173,8 @@ void send_file_range(std::shared_ptr<open_file> file, byte_range range, int fd,
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!write_fully(fd, {}, std::chrono::seconds(30), stopping)) {
-        return;
+      if (!wait_writable(fd, stall_timeout, stopping)) {
+        return;  // the client stopped reading, or the server stops
       }
       continue;
     }
@@ -175,7 +182,8 @@ void send_file_range(std::shared_ptr<open_file> file, byte_range range, int fd,
   }
 }
 
-http_response serve_file(const fs::path& path, const media_kind& kind, const http_request& req) {
+http_response serve_file(const fs::path& path, const media_kind& kind, const http_request& req,
+                         std::chrono::milliseconds stall_timeout) {
   auto file = std::make_shared<open_file>();
   file->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
@@ -231,8 +239,9 @@ http_response serve_file(const fs::path& path, const media_kind& kind, const htt
     return res;
   }
   res.set_header("Content-Length", std::to_string(length));
-  res.takeover = [file, range](int fd, std::string_view head, const std::atomic<bool>& stopping) {
-    send_file_range(file, range, fd, head, stopping);
+  res.takeover = [file, range, stall_timeout](int fd, std::string_view head,
+                                              const std::atomic<bool>& stopping) {
+    send_file_range(file, range, fd, head, stall_timeout, stopping);
   };
   return res;
 }
@@ -270,7 +279,11 @@ http_response download(api_state& s, request_context& ctx) {
                {{"request_id", ctx.request.request_id}, {"project", id}});
     return error_response(404, "not_found", "the file is no longer available");
   }
-  return serve_file(*path, *kind, ctx.request);
+  auto res = serve_file(*path, *kind, ctx.request, s.options.stream_stall_timeout);
+  if (res.takeover) {
+    res.stream_owner = ctx.caller->user_id;  // counts against the user's stream cap
+  }
+  return res;
 }
 
 }  // namespace

@@ -22,19 +22,30 @@ bool secure_cookie(const api_state& s, const http_request& request) {
       {s.options.secure_cookies, https, request.header("host"), request.remote_ip});
 }
 
-std::string cookie(const api_state& s, const http_request& request, std::string_view name,
-                   std::string_view value, std::string_view path, std::int64_t max_age) {
+}  // namespace
+
+std::string cookie_header(const api_state& s, const http_request& request, std::string_view name,
+                          std::string_view value, std::string_view path, std::int64_t max_age,
+                          std::string_view same_site) {
   std::string out(name);
   out += '=';
   out += value;
   out += "; Path=";
   out += path;
   out += "; Max-Age=" + std::to_string(max_age);
-  out += "; HttpOnly; SameSite=Strict";
+  out += "; HttpOnly; SameSite=";
+  out += same_site;
   if (secure_cookie(s, request)) {
     out += "; Secure";
   }
   return out;
+}
+
+namespace {
+
+std::string cookie(const api_state& s, const http_request& request, std::string_view name,
+                   std::string_view value, std::string_view path, std::int64_t max_age) {
+  return cookie_header(s, request, name, value, path, max_age, "Strict");
 }
 
 }  // namespace
@@ -103,12 +114,27 @@ void clear_session_cookies(const api_state& s, const http_request& request,
                                 cookie(s, request, refresh_cookie, "", "/api/v1/auth", 0));
 }
 
-std::string issue_access_token(const api_state& s, const std::string& user_id,
-                               const std::string& role, std::chrono::seconds ttl) {
+std::string issue_access_token(const api_state& s, const issued_refresh& who,
+                               std::chrono::seconds ttl) {
   auto now = std::chrono::duration_cast<std::chrono::seconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
-  return jwt_sign({user_id, role, s.options.jwt_issuer, now, now + ttl.count()}, s.jwt_secret);
+  return jwt_sign({who.user_id, who.role, s.options.jwt_issuer, now, now + ttl.count(),
+                   who.token_version, who.family},
+                  s.jwt_secret);
+}
+
+std::string issue_access_token(const api_state& s, const issued_refresh& who) {
+  return issue_access_token(s, who, s.options.access_ttl);
+}
+
+result<void> end_all_sessions(api_state& s, const std::string& user_id) {
+  auto ended = s.refresh_tokens.end_sessions(user_id);
+  s.token_versions.forget_user(user_id);
+  if (!ended) {
+    return std::move(ended).error();
+  }
+  return ok();
 }
 
 }  // namespace reelfarm::gateway

@@ -25,6 +25,7 @@
 #include "reelfarm/store/pg_pool.hpp"
 #include "reelfarm/store/project_repository.hpp"
 #include "reelfarm/youtube/youtube_options.hpp"
+#include "token_version_cache.hpp"
 
 namespace reelfarm::gateway {
 
@@ -47,6 +48,7 @@ struct api_state {
   job_status_cache job_cache;
   refresh_token_store refresh_tokens;
   user_directory directory;
+  token_version_cache token_versions;  ///< the access-token check's view of users
   rate_limiter limiter;
   std::vector<ip_network> trusted_proxies;  ///< options.trusted_proxies, parsed
   youtube::youtube_options youtube;         ///< publishing is off unless enabled()
@@ -104,9 +106,9 @@ std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t mi
 /// A user as the API shows it.
 nlohmann::json user_json(const user_account& user);
 
-/// An access token for `user_id`, and its lifetime.
-std::string issue_access_token(const api_state& s, const std::string& user_id,
-                               const std::string& role);
+/// An access token for the user of `who` (role and token version), valid
+/// for options.access_ttl.
+std::string issue_access_token(const api_state& s, const issued_refresh& who);
 
 /// The header the web console sends on every request ("X-Requested-With:
 /// reelfarm-console"). A cross-site form or image cannot set it, so a cookie
@@ -138,9 +140,26 @@ void set_session_cookies(const api_state& s, const http_request& request, http_r
 void clear_session_cookies(const api_state& s, const http_request& request,
                            http_response& response);
 
-/// An access token for `user_id` valid for `ttl`.
-std::string issue_access_token(const api_state& s, const std::string& user_id,
-                               const std::string& role, std::chrono::seconds ttl);
+/// An access token for the user of `who` valid for `ttl`.
+std::string issue_access_token(const api_state& s, const issued_refresh& who,
+                               std::chrono::seconds ttl);
+
+/// Ends every session of `user_id` (refresh_token_store::end_sessions) and
+/// drops the user from this gateway's token cache, so their access tokens
+/// are refused from the next request on.
+result<void> end_all_sessions(api_state& s, const std::string& user_id);
+
+/// The caller a request's access token (bearer or console cookie) names
+/// when it passes every check a protected route makes; nullopt when the
+/// request carries no such token. For routes open to anyone that still care
+/// who is signed in.
+std::optional<principal> signed_in_caller(api_state& s, const http_request& request);
+
+/// A Set-Cookie value: HttpOnly, `same_site`, Secure unless the request is
+/// plain http to the loopback (as the session cookies).
+std::string cookie_header(const api_state& s, const http_request& request, std::string_view name,
+                          std::string_view value, std::string_view path, std::int64_t max_age,
+                          std::string_view same_site);
 
 /// The client's address: the socket's peer, or behind a trusted proxy the
 /// address its X-Forwarded-For names (client_address).

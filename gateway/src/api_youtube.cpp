@@ -2,11 +2,15 @@
 // authorization-code flow), queueing an upload of a finished film, and the
 // user's uploads. The upload itself runs in the coordinator role
 // (youtube::upload_worker); these routes only record what was asked.
+#include <sodium.h>
+
 #include <array>
 
 #include "api_state.hpp"
 #include "reelfarm/common/log.hpp"
+#include "reelfarm/gateway/token_codec.hpp"
 #include "reelfarm/store/errc.hpp"
+#include "reelfarm/store/redis_client.hpp"
 #include "reelfarm/youtube/access_token_cache.hpp"
 #include "reelfarm/youtube/channel_repository.hpp"
 #include "reelfarm/youtube/errc.hpp"
@@ -89,6 +93,36 @@ std::size_t utf8_length(std::string_view text) {
   return n;
 }
 
+// The browser's half of an OAuth state: a random nonce in an HttpOnly
+// cookie sent only to the callback. SameSite=Lax, as Google's redirect back
+// is a cross-site top-level navigation, which Strict cookies miss.
+constexpr std::string_view oauth_cookie = "reelfarm_oauth";
+constexpr std::string_view oauth_cookie_path = "/api/v1/youtube/callback";
+
+http_response invalid_state(std::string why) {
+  return error_response(400, "invalid_state",
+                        "the OAuth state is not valid: " + std::move(why) +
+                            "; start again with GET /api/v1/youtube/connect");
+}
+
+// Marks the state used (Redis SET NX, for as long as it could be valid):
+// true the first time, false for a replay.
+result<bool> claim_state(const api_state& s, const youtube::oauth_state& state) {
+  auto redis = redis_client::connect(s.redis_url, std::chrono::seconds(2));
+  if (!redis) {
+    return std::move(redis).error();
+  }
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(state.expires_at -
+                                                               std::chrono::system_clock::now())
+                  .count();
+  auto set = redis->command({"SET", "youtube:oauth_state:{" + state.id + "}", "used", "NX", "EX",
+                             std::to_string(std::max<std::int64_t>(left, 1) + 60)});
+  if (!set) {
+    return std::move(set).error();
+  }
+  return *set == "OK";
+}
+
 http_response connect(api_state& s, request_context& ctx) {
   if (auto off = disabled(s)) {
     return std::move(*off);
@@ -97,11 +131,20 @@ http_response connect(api_state& s, request_context& ctx) {
   if (!cipher) {
     return from_error(cipher.error(), ctx.request);
   }
+  // The state names the user and is bound to this browser: the callback
+  // needs the cookie whose hash the state carries.
+  auto nonce = random_token(32);
   auto state =
-      youtube::make_oauth_state(*cipher, ctx.caller->user_id, std::chrono::system_clock::now());
+      youtube::make_oauth_state(*cipher, ctx.caller->user_id, youtube::oauth_binding(nonce),
+                                std::chrono::system_clock::now());
   youtube::oauth_client oauth(s.youtube);
-  return json_response(200, dump_json({{"url", oauth.consent_url(state)},
-                                       {"expires_in", youtube::oauth_state_lifetime.count()}}));
+  auto res = json_response(200, dump_json({{"url", oauth.consent_url(state)},
+                                           {"expires_in", youtube::oauth_state_lifetime.count()}}));
+  res.headers.emplace_back("Set-Cookie",
+                           cookie_header(s, ctx.request, oauth_cookie, nonce, oauth_cookie_path,
+                                         youtube::oauth_state_lifetime.count(), "Lax"));
+  res.set_header("Cache-Control", "no-store");
+  return res;
 }
 
 http_response callback(api_state& s, request_context& ctx) {
@@ -122,10 +165,32 @@ http_response callback(api_state& s, request_context& ctx) {
   if (!cipher) {
     return from_error(cipher.error(), ctx.request);
   }
-  auto user = youtube::verify_oauth_state(*cipher, *state, std::chrono::system_clock::now());
-  if (!user) {
-    return youtube_error(user.error(), ctx.request);
+  auto verified = youtube::verify_oauth_state(*cipher, *state, std::chrono::system_clock::now());
+  if (!verified) {
+    return youtube_error(verified.error(), ctx.request);
   }
+  // Only the browser that asked for this consent page may finish it.
+  auto nonce = cookie_value(ctx.request, oauth_cookie);
+  auto binding = nonce ? youtube::oauth_binding(*nonce) : std::string();
+  if (!nonce || nonce->empty() || binding.size() != verified->binding.size() ||
+      sodium_memcmp(binding.data(), verified->binding.data(), binding.size()) != 0) {
+    return invalid_state(
+        "it was not started in this browser (its cookie is missing or does not match)");
+  }
+  // A caller who is signed in must be the user the state names.
+  if (auto caller = signed_in_caller(s, ctx.request);
+      caller && caller->user_id != verified->user_id) {
+    return invalid_state("it was started by another user than the one signed in");
+  }
+  // Single use: a replay (or a second tab racing the first) is refused.
+  auto first = claim_state(s, *verified);
+  if (!first) {
+    return from_error(first.error(), ctx.request);
+  }
+  if (!*first) {
+    return invalid_state("it was already used");
+  }
+  const auto& user = verified->user_id;
   youtube::oauth_client oauth(s.youtube);
   auto grant = oauth.exchange_code(*code);
   if (!grant) {
@@ -142,20 +207,24 @@ http_response callback(api_state& s, request_context& ctx) {
       channel = *found;
     } else {
       log::warn("gateway", "cannot read the connected YouTube channel",
-                {{"user", *user}, {"error", found.error().message()}});
+                {{"user", user}, {"error", found.error().message()}});
     }
   }
   youtube::channel_repository channels(s.pool);
-  auto saved = channels.save(*user, cipher->seal(grant->refresh_token), channel.id, channel.title,
+  auto saved = channels.save(user, cipher->seal(grant->refresh_token), channel.id, channel.title,
                              grant->scope);
   if (!saved) {
     return from_error(saved.error(), ctx.request);
   }
-  log::info("gateway", "YouTube channel connected", {{"user", *user}, {"channel", channel.id}});
-  return json_response(200, dump_json({{"connected", true},
-                                       {"channel_id", channel.id},
-                                       {"channel_title", channel.title},
-                                       {"connected_at", saved->connected_at}}));
+  log::info("gateway", "YouTube channel connected", {{"user", user}, {"channel", channel.id}});
+  auto res = json_response(200, dump_json({{"connected", true},
+                                           {"channel_id", channel.id},
+                                           {"channel_title", channel.title},
+                                           {"connected_at", saved->connected_at}}));
+  // The nonce has served its purpose.
+  res.headers.emplace_back(
+      "Set-Cookie", cookie_header(s, ctx.request, oauth_cookie, "", oauth_cookie_path, 0, "Lax"));
+  return res;
 }
 
 http_response disconnect(api_state& s, request_context& ctx) {
@@ -345,10 +414,11 @@ void add_youtube_routes(api_state& s) {
     return [&s, f](request_context& ctx) { return f(s, ctx); };
   };
   auto& r = s.routes;
-  r.add({"GET", "/api/v1/youtube/connect", access::creator, limit_class::standard, false,
+  r.add({"GET", "/api/v1/youtube/connect", access::creator, limit_class::standard, true,
          bind(connect)});
   // Google redirects the user's browser here: no bearer token; the signed
-  // state says whose channel it is.
+  // state says whose channel it is, the browser's cookie must match it, and
+  // it is good once.
   r.add({"GET", "/api/v1/youtube/callback", access::anyone, limit_class::standard, true,
          bind(callback)});
   r.add({"DELETE", "/api/v1/youtube/connection", access::creator, limit_class::standard, true,

@@ -194,26 +194,32 @@ bool write_fully(int fd, std::string_view data, std::chrono::milliseconds timeou
       return false;  // reset, broken pipe: the peer is gone
     }
     // The peer reads slowly: wait for room, in slices so a stop is noticed.
-    auto waited = std::chrono::milliseconds(0);
-    for (;;) {
-      if (stopping.load()) {
-        return false;
-      }
-      pollfd p{fd, POLLOUT, 0};
-      int ready = ::poll(&p, 1, 250);
-      if (ready > 0) {
-        if ((p.revents & (POLLERR | POLLHUP)) != 0) {
-          return false;
-        }
-        break;
-      }
-      waited += std::chrono::milliseconds(250);
-      if (waited >= timeout) {
-        return false;
-      }
+    if (!wait_writable(fd, timeout, stopping)) {
+      return false;
     }
   }
   return true;
+}
+
+bool wait_writable(int fd, std::chrono::milliseconds timeout, const std::atomic<bool>& stopping) {
+  auto waited = std::chrono::milliseconds(0);
+  for (;;) {
+    if (stopping.load()) {
+      return false;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    int ready = ::poll(&p, 1, 250);
+    if (ready > 0) {
+      return (p.revents & (POLLERR | POLLHUP | POLLNVAL)) == 0;
+    }
+    if (ready < 0 && errno != EINTR) {
+      return false;
+    }
+    waited += std::chrono::milliseconds(250);
+    if (waited >= timeout) {
+      return false;
+    }
+  }
 }
 
 bool peer_gone(int fd) {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -65,9 +66,13 @@ struct server_impl {
   std::mutex streams_mutex;
   std::condition_variable streams_done;
   std::size_t streams = 0;
+  std::unordered_map<std::string, std::size_t> streams_by_user;  ///< by stream_owner
+  std::unordered_set<int> stream_fds;  ///< cut off when a stop's deadline passes
 
-  /// Runs `res.takeover` on a thread of its own; false when too many run.
-  bool start_stream(int fd, http_response res);
+  enum class stream_start { started, server_full, user_full };
+  /// Runs `res.takeover` on a thread of its own, unless the server or the
+  /// stream's owner already has as many as allowed.
+  stream_start start_stream(int fd, http_response res);
 };
 
 // One connection: wait for bytes (idle timeout), read a header (header
@@ -254,21 +259,32 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   // A streaming response owns the connection from here: it gets a duplicate
-  // of the socket (made blocking) and this session ends.
+  // of the socket and this session ends. The socket stays non-blocking: a
+  // stream waits for room with a deadline (write_fully, wait_writable), so
+  // a client that stops reading cannot hold its thread for ever.
   void hand_over(http_response res) {
     int fd = ::dup(stream_.socket().native_handle());
     if (fd >= 0) {
-      int flags = ::fcntl(fd, F_GETFL);
-      (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
       ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
-    if (fd < 0 || !server_.start_stream(fd, std::move(res))) {
+    auto started =
+        fd < 0 ? server_impl::stream_start::server_full : server_.start_stream(fd, std::move(res));
+    if (started != server_impl::stream_start::started) {
       if (fd >= 0) {
         ::close(fd);
       }
       keep_alive_ = false;
-      auto busy = error_response(503, "too_many_streams",
-                                 "the server follows too many streams; retry in a moment");
+      http_response busy;
+      if (started == server_impl::stream_start::user_full) {
+        busy = error_response(
+            429, "too_many_streams",
+            "you already have " + std::to_string(server_.options.max_streams_per_user) +
+                " event streams and downloads open on this server, the most one user may; close "
+                "one and retry");
+      } else {
+        busy = error_response(503, "too_many_streams",
+                              "the server follows too many streams; retry in a moment");
+      }
       busy.set_header("Retry-After", "2");
       return write(std::move(busy));
     }
@@ -292,27 +308,45 @@ class session : public std::enable_shared_from_this<session> {
   bool busy_ = false;
 };
 
-bool server_impl::start_stream(int fd, http_response res) {
+server_impl::stream_start server_impl::start_stream(int fd, http_response res) {
+  auto owner = res.stream_owner;
   {
     std::lock_guard lock(streams_mutex);
     if (stopping || streams >= options.max_streams) {
-      return false;
+      return stream_start::server_full;
+    }
+    if (!owner.empty()) {
+      auto& mine = streams_by_user[owner];
+      if (mine >= options.max_streams_per_user) {
+        if (mine == 0) {
+          streams_by_user.erase(owner);
+        }
+        return stream_start::user_full;
+      }
+      ++mine;
     }
     ++streams;
+    stream_fds.insert(fd);
   }
-  std::thread([this, fd, res = std::move(res)] {
+  std::thread([this, fd, owner, res = std::move(res)] {
     try {
       res.takeover(fd, serialize_head(res), stopping);
     } catch (const std::exception& e) {
       log::error("gateway", "stream failed", {{"error", e.what()}});
     }
+    std::lock_guard lock(streams_mutex);
+    stream_fds.erase(fd);
     ::shutdown(fd, SHUT_RDWR);
     ::close(fd);
-    std::lock_guard lock(streams_mutex);
+    if (!owner.empty()) {
+      if (auto it = streams_by_user.find(owner); it != streams_by_user.end() && --it->second == 0) {
+        streams_by_user.erase(it);
+      }
+    }
     --streams;
     streams_done.notify_all();
   }).detach();
-  return true;
+  return stream_start::started;
 }
 
 void server_impl::add(session* s, std::weak_ptr<session> w) {
@@ -388,9 +422,18 @@ void server_impl::stop() {
   }
   blocking.join();
   {
-    // Streams watch `stopping` and end within a second or so.
+    // Streams watch `stopping` and end within a second or so. One that has
+    // not ended by the deadline (stuck in a send, a Redis read) has its
+    // connection cut, which ends any wait on it; then it is waited for.
     std::unique_lock lock(streams_mutex);
-    streams_done.wait(lock, [this] { return streams == 0; });
+    if (!streams_done.wait_for(lock, options.drain_timeout, [this] { return streams == 0; })) {
+      log::warn("gateway", "streams still open at the stop deadline: cutting them off",
+                {{"streams", static_cast<std::int64_t>(streams)}});
+      for (int fd : stream_fds) {
+        ::shutdown(fd, SHUT_RDWR);
+      }
+      streams_done.wait(lock, [this] { return streams == 0; });
+    }
   }
   ioc.stop();
   for (auto& t : threads) {

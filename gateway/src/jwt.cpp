@@ -55,8 +55,9 @@ result<jwt_claims> read_claims(const nlohmann::json& body) {
     return true;
   };
   if (!text("sub", c.subject) || !text("role", c.role) || !text("iss", c.issuer) ||
-      !number("iat", c.issued_at) || !number("exp", c.expires_at)) {
-    return invalid("a claim (sub, role, iss, iat, exp) is missing or of the wrong type");
+      !number("iat", c.issued_at) || !number("exp", c.expires_at) || !number("ver", c.version) ||
+      !text("sid", c.session)) {
+    return invalid("a claim (sub, role, iss, iat, exp, ver, sid) is missing or of the wrong type");
   }
   return c;
 }
@@ -65,11 +66,10 @@ result<jwt_claims> read_claims(const nlohmann::json& body) {
 
 std::string jwt_sign(const jwt_claims& claims, std::string_view secret) {
   nlohmann::json header = {{"alg", "HS256"}, {"typ", "JWT"}};
-  nlohmann::json body = {{"sub", claims.subject},
-                         {"role", claims.role},
-                         {"iss", claims.issuer},
-                         {"iat", claims.issued_at},
-                         {"exp", claims.expires_at}};
+  nlohmann::json body = {{"sub", claims.subject},    {"role", claims.role},
+                         {"iss", claims.issuer},     {"iat", claims.issued_at},
+                         {"exp", claims.expires_at}, {"ver", claims.version},
+                         {"sid", claims.session}};
   auto signing_input = base64url_encode(header.dump()) + "." + base64url_encode(body.dump());
   return signing_input + "." + base64url_encode(hmac_sha256(secret, signing_input));
 }

@@ -33,18 +33,24 @@ std::pair<std::string, std::string> insert_token(pqxx::work& tx, const std::stri
 
 }  // namespace
 
-result<issued_refresh> refresh_token_store::issue(const std::string& user_id,
-                                                  const std::string& role) {
+result<issued_refresh> refresh_token_store::issue(const std::string& user_id) {
   auto conn = pool_.acquire();
   if (!conn) {
     return std::move(conn).error();
   }
   try {
     pqxx::work tx(**conn);
-    auto family = tx.exec1("SELECT gen_random_uuid()::text")[0].as<std::string>();
+    auto user = tx.exec_params(
+        "SELECT role, token_version, gen_random_uuid()::text FROM users WHERE id = $1::uuid",
+        user_id);
+    if (user.empty()) {
+      return error(gateway_errc::token_invalid, "the account no longer exists");
+    }
+    auto family = user[0][2].as<std::string>();
     auto [id, secret] = insert_token(tx, user_id, family, ttl_);
     tx.commit();
-    return issued_refresh{secret, user_id, role};
+    return issued_refresh{secret, user_id, user[0][0].as<std::string>(),
+                          user[0][1].as<std::int64_t>(), family};
   } catch (const std::exception& e) {
     conn->discard();
     return storage("issue a refresh token", e);
@@ -60,7 +66,8 @@ result<issued_refresh> refresh_token_store::rotate(const std::string& token) {
     pqxx::work tx(**conn);
     auto r = tx.exec_params(
         "SELECT t.id::text, t.user_id::text, t.family::text, t.revoked_at IS NOT NULL, "
-        "t.expires_at <= now(), u.role FROM refresh_tokens t JOIN users u ON u.id = t.user_id "
+        "t.expires_at <= now(), u.role, u.token_version FROM refresh_tokens t JOIN users u ON u.id "
+        "= t.user_id "
         "WHERE t.token_hash = $1 FOR UPDATE OF t",
         sha256_hex(token));
     if (r.empty()) {
@@ -87,14 +94,15 @@ result<issued_refresh> refresh_token_store::rotate(const std::string& token) {
         "UPDATE refresh_tokens SET revoked_at = now(), replaced_by = $2::uuid WHERE id = $1::uuid",
         id, next_id);
     tx.commit();
-    return issued_refresh{secret, user, r[0][5].as<std::string>()};
+    return issued_refresh{secret, user, r[0][5].as<std::string>(), r[0][6].as<std::int64_t>(),
+                          family};
   } catch (const std::exception& e) {
     conn->discard();
     return storage("rotate the refresh token", e);
   }
 }
 
-result<void> refresh_token_store::revoke_family(const std::string& token) {
+result<revoked_session> refresh_token_store::revoke_family(const std::string& token) {
   auto conn = pool_.acquire();
   if (!conn) {
     return std::move(conn).error();
@@ -103,35 +111,43 @@ result<void> refresh_token_store::revoke_family(const std::string& token) {
     pqxx::work tx(**conn);
     auto r = tx.exec_params(
         "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE family = "
-        "(SELECT family FROM refresh_tokens WHERE token_hash = $1)",
+        "(SELECT family FROM refresh_tokens WHERE token_hash = $1) RETURNING user_id::text, "
+        "family::text",
         sha256_hex(token));
     tx.commit();
-    if (r.affected_rows() == 0) {
+    if (r.empty()) {
       return unknown_token();
     }
-    return ok();
+    return revoked_session{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
   } catch (const std::exception& e) {
     conn->discard();
     return storage("revoke the refresh token", e);
   }
 }
 
-result<void> refresh_token_store::revoke_user(const std::string& user_id) {
+result<std::int64_t> refresh_token_store::end_sessions(const std::string& user_id) {
   auto conn = pool_.acquire();
   if (!conn) {
     return std::move(conn).error();
   }
   try {
     pqxx::work tx(**conn);
+    auto bumped = tx.exec_params(
+        "UPDATE users SET token_version = token_version + 1 WHERE id = $1::uuid "
+        "RETURNING token_version",
+        user_id);
+    if (bumped.empty()) {
+      return error(gateway_errc::token_invalid, "the account no longer exists");
+    }
     tx.exec_params0(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS "
         "NULL",
         user_id);
     tx.commit();
-    return ok();
+    return bumped[0][0].as<std::int64_t>();
   } catch (const std::exception& e) {
     conn->discard();
-    return storage("revoke the user's refresh tokens", e);
+    return storage("end the user's sessions", e);
   }
 }
 

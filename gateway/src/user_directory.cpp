@@ -62,6 +62,30 @@ result<nlohmann::json> user_directory::list_users(int limit, std::int64_t offset
   });
 }
 
+result<std::optional<session_user>> user_directory::session_state(const std::string& user_id,
+                                                                  const std::string& session) {
+  auto conn = pool_.acquire();
+  if (!conn) {
+    return std::move(conn).error();
+  }
+  try {
+    pqxx::nontransaction tx(**conn);
+    auto r = tx.exec_params(
+        "SELECT u.role, u.token_version, EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family = "
+        "$2::uuid AND t.user_id = u.id AND t.revoked_at IS NULL) FROM users u WHERE u.id = "
+        "$1::uuid",
+        user_id, session);
+    if (r.empty()) {
+      return std::optional<session_user>();
+    }
+    return std::optional<session_user>(
+        session_user{r[0][0].as<std::string>(), r[0][1].as<std::int64_t>(), r[0][2].as<bool>()});
+  } catch (const std::exception& e) {
+    conn->discard();
+    return storage("read the user's session state", e);
+  }
+}
+
 result<void> user_directory::set_full_name(const std::string& user_id,
                                            const std::string& full_name) {
   auto done = with_connection(pool_, "update the profile", [&](pqxx::connection& c) {

@@ -437,8 +437,12 @@ TEST_CASE("a rendered film is published to YouTube through the API, byte for byt
   auto at = url.find("state=") + 6;
   const auto state = url.substr(at, url.find('&', at) - at);
   const auto code = yt.consent(url, state);
+  // The browser that asked carries the nonce cookie the state is bound to.
+  const auto set_cookie = consent.headers["set-cookie"];
+  REQUIRE(set_cookie.starts_with("reelfarm_oauth="));
   auto connected = call(
-      "GET", farm.base + "/youtube/callback?code=" + youtube::url_encode(code) + "&state=" + state);
+      "GET", farm.base + "/youtube/callback?code=" + youtube::url_encode(code) + "&state=" + state,
+      {}, {}, {"Cookie: " + set_cookie.substr(0, set_cookie.find(';'))});
   INFO(connected.body);
   REQUIRE(connected.status == 200);
 

@@ -29,7 +29,8 @@ struct background_serve {
   child_process process;
   std::filesystem::path log;
 
-  explicit background_serve(const std::filesystem::path& data_dir) {
+  explicit background_serve(const std::filesystem::path& data_dir,
+                            const std::vector<std::string>& serve_args = {}) {
     // One log per run: a second serve on the same folder must not find the
     // first one's "ready" line.
     static int runs = 0;
@@ -37,6 +38,7 @@ struct background_serve {
     process_options p;
     p.argv = {REELFARM_BINARY,  "--data-dir", data_dir.string(), "--set",
               "gateway.port=0", "--set",      free_farm_bind(),  "serve"};
+    p.argv.insert(p.argv.end(), serve_args.begin(), serve_args.end());
     p.output_file = log.string();
     auto child = child_process::spawn(p);
     REQUIRE(child);
@@ -145,6 +147,30 @@ TEST_CASE("a sign-in survives a restart of serve on the embedded default", "[ser
   auto text = read_file(serve.log);
   REQUIRE(text);
   CHECK_THAT(*text, !Catch::Contains("no JWT secret configured"));
+}
+
+TEST_CASE("serve exposes metrics on --metrics-port, never on the API port", "[serve]") {
+  temp_dir dir;
+  // An explicit port that is not one is refused before anything starts.
+  auto bad = run_reelfarm(
+      {"--data-dir", (dir.path() / "bad").string(), "serve", "--metrics-port", "127.0.0.1:http"});
+  CHECK(bad.status == 2);
+  CHECK_THAT(bad.output, Catch::Contains("--metrics-port takes [HOST:]PORT"));
+
+  background_serve serve(dir.path() / "data", {"--metrics-port", "127.0.0.1:0"});
+  serve.wait_ready();
+  auto port = wait_for_log_match(serve.log, R"(msg="metrics listening".* port=(\d+))", 10s);
+  auto api = serve.api_base();
+  CHECK(cluster::call("GET", api + "/healthz").status == 200);
+  auto origin = api.substr(0, api.size() - std::string("/api/v1").size());
+  CHECK(cluster::call("GET", origin + "/metrics").status == 404);
+  CHECK(cluster::call("GET", api + "/metrics").status == 404);
+  auto scraped = cluster::call("GET", "http://127.0.0.1:" + port + "/metrics");
+  REQUIRE(scraped.status == 200);
+  CHECK_THAT(scraped.body, Catch::Contains("reelfarm_build_info") &&
+                               Catch::Contains("reelfarm_http_requests_total{"));
+  serve.process.signal(SIGTERM);
+  CHECK(serve.process.wait_for(60s));
 }
 
 TEST_CASE("with a DSN and a Redis URL configured, serve uses those servers", "[serve]") {

@@ -69,6 +69,13 @@ if gateway:
     check(c["livenessProbe"]["httpGet"]["path"] == "/api/v1/healthz", "gateway: liveness")
     check(gateway["spec"]["template"]["metadata"]["annotations"].get("prometheus.io/scrape")
           == "true", "gateway: no scrape annotation")
+    # Metrics are not on the public API port: the scrape goes to --metrics-port.
+    scrape_port = gateway["spec"]["template"]["metadata"]["annotations"].get("prometheus.io/port")
+    api_ports = [str(p["containerPort"]) for p in c.get("ports", []) if p.get("name") == "http"]
+    check(scrape_port not in api_ports, "gateway: metrics scraped from the public API port")
+    check("--metrics-port" in c["args"]
+          and c["args"][c["args"].index("--metrics-port") + 1].endswith(":" + str(scrape_port)),
+          "gateway: the scrape port is not its --metrics-port")
 if node and overlay == "production":
     spec = node["spec"]["template"]["spec"]
     check(container(node)["resources"]["limits"].get("nvidia.com/gpu") == 1,

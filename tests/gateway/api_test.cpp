@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "gateway_fixture.hpp"
+#include "reelfarm/common/metrics.hpp"
 
 using namespace reelfarm;
 using namespace reelfarm::testing;
@@ -118,11 +119,13 @@ TEST_CASE("users/me reads and updates the caller", "[api][users]") {
   CHECK(env.send("PUT", "/api/v1/users/me",
                  {{"password", "new-password-1"}, {"current_password", bob.password}}, {bob.auth()})
             .status == 200);
-  // The old refresh token died with the old password; the new password works.
+  // The old tokens died with the old password; the new password works.
   CHECK(env.send("POST", "/api/v1/auth/refresh", {{"refresh_token", bob.refresh}}).status == 401);
-  CHECK(
-      env.send("POST", "/api/v1/auth/login", {{"email", bob.email}, {"password", "new-password-1"}})
-          .status == 200);
+  CHECK(env.get("/api/v1/users/me", {bob.auth()}).status == 401);
+  auto again = env.send("POST", "/api/v1/auth/login",
+                        {{"email", bob.email}, {"password", "new-password-1"}});
+  REQUIRE(again.status == 200);
+  bob.access = again.json()["access_token"];
   CHECK(env.send("PUT", "/api/v1/users/me", {{"email", "x@y"}}, {bob.auth()}).status == 422);
 }
 
@@ -423,19 +426,30 @@ TEST_CASE("a gateway without a farm coordinator answers the node routes 503", "[
   CHECK(nodes.error_code() == "farm_unavailable");
 }
 
-TEST_CASE("/metrics serves the Prometheus text format with the gateway's requests",
+TEST_CASE("the API port serves no metrics, the metrics port has the gateway's requests",
           "[api][metrics]") {
   gateway_env env;
   CHECK(env.get("/api/v1/healthz").status == 200);
-  auto page = env.get("/metrics");
+  // Not on the public port, in any spelling.
+  for (const char* path : {"/metrics", "/api/v1/metrics", "/metrics/"}) {
+    INFO(path);
+    auto page = env.get(path);
+    CHECK(page.status == 404);
+    CHECK_THAT(page.body, !Catch::Contains("reelfarm_http_requests_total"));
+  }
+  // What `serve --metrics-port` exposes: the process registry, on its own port.
+  auto endpoint = metrics::serve_flag("127.0.0.1:0");
+  REQUIRE(endpoint);
+  REQUIRE(*endpoint);
+  auto url = "http://127.0.0.1:" + std::to_string((*endpoint)->port()) + "/metrics";
+  auto page = http_call("GET", url);
   REQUIRE(page.status == 200);
-  CHECK(page.headers["content-type"].starts_with("text/plain; version=0.0.4"));
   CHECK_THAT(page.body, Catch::Contains("reelfarm_http_requests_total{") &&
                             Catch::Contains("route=\"/api/v1/healthz\"") &&
                             Catch::Contains("reelfarm_http_request_duration_seconds_bucket"));
   // Route patterns, never concrete paths: ids stay out of label values.
   env.get("/api/v1/jobs/5d4c1f3e-0000-4000-8000-000000000001");
-  CHECK_THAT(env.get("/api/v1/metrics").body,
+  CHECK_THAT(http_call("GET", url).body,
              !Catch::Contains("5d4c1f3e") && Catch::Contains("route=\"/api/v1/jobs/{id}\""));
 }
 

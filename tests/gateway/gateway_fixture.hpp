@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -177,9 +178,11 @@ struct test_user {
 /// The gateway on a scratch database.
 class gateway_env {
  public:
-  explicit gateway_env(gateway::gateway_options options = test_gateway_options())
+  explicit gateway_env(gateway::gateway_options options = test_gateway_options(),
+                       std::filesystem::path media_dir = {})
       : options_(options) {
     gateway::gateway_backends b;
+    b.media_dir = std::move(media_dir);
     b.postgres_dsn = db_.dsn();
     b.redis_url = test_services().redis_url;
     b.postgres_pool_size = 4;

@@ -91,10 +91,27 @@ TEST_CASE("the OAuth state is bound to the user and expires", "[youtube][oauth]"
   REQUIRE(cipher);
   const auto now = std::chrono::system_clock::now();
   const std::string user = "6f1c2a4e-0d1b-4e5a-9c3f-2b7d8e9f0a1b";
-  auto state = make_oauth_state(*cipher, user, now);
+  const auto binding = oauth_binding("browser-nonce");
+  CHECK(binding.size() == 64);
+  CHECK(binding != oauth_binding("another-nonce"));
+  auto state = make_oauth_state(*cipher, user, binding, now);
+  CHECK(state.find("browser-nonce") == std::string::npos);
   auto back = verify_oauth_state(*cipher, state, now + std::chrono::minutes(5));
   REQUIRE(back);
-  CHECK(*back == user);
+  CHECK(back->user_id == user);
+  CHECK(back->binding == binding);
+  CHECK(back->id.size() == 32);
+  CHECK(std::chrono::abs(back->expires_at - (now + oauth_state_lifetime)) <
+        std::chrono::seconds(2));
+  // Each state has its own id (the single-use key).
+  auto other = verify_oauth_state(*cipher, make_oauth_state(*cipher, user, binding, now), now);
+  REQUIRE(other);
+  CHECK(other->id != back->id);
+  // The binding is signed: swapping in another browser's is a forgery.
+  auto mac_at = state.rfind('.');
+  auto rebound = state.substr(0, mac_at - binding.size()) + oauth_binding("another-nonce") +
+                 state.substr(mac_at);
+  CHECK(verify_oauth_state(*cipher, rebound, now).error().is(youtube_errc::invalid_state));
   CHECK(verify_oauth_state(*cipher, state, now + std::chrono::minutes(11))
             .error()
             .is(youtube_errc::invalid_state));

@@ -58,7 +58,8 @@ class api_env {
   }
 
   reply call(const std::string& method, const std::string& target, const std::string& token = {},
-             const std::string& body = {}) {
+             const std::string& body = {},
+             const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     gateway::http_request r;
     r.method = method;
     r.target = target;
@@ -73,6 +74,7 @@ class api_env {
       r.headers.emplace_back("content-type", "application/json");
       r.body = body;
     }
+    r.headers.insert(r.headers.end(), headers.begin(), headers.end());
     auto res = api->handle(r);
     reply out{res.status, nlohmann::json::parse(res.body, nullptr, false), {}};
     for (const auto& [k, v] : res.headers) {
@@ -122,6 +124,13 @@ class api_env {
   std::unique_ptr<gateway::api> api;
 };
 
+// The browser's OAuth cookie a connect answer set, as a Cookie header.
+std::pair<std::string, std::string> oauth_cookie(const reply& consent) {
+  auto set = consent.header("Set-Cookie");
+  REQUIRE(set.starts_with("reelfarm_oauth="));
+  return {"cookie", set.substr(0, set.find(';'))};
+}
+
 std::string query_value(const std::string& url, const std::string& key) {
   auto at = url.find(key + "=");
   auto end = url.find('&', at);
@@ -140,6 +149,61 @@ TEST_CASE("the YouTube routes answer 503 when publishing is not configured", "[y
   CHECK(env.call("GET", "/api/v1/youtube/videos", token).status == 200);
 }
 
+TEST_CASE("the OAuth state is bound to the browser that asked, and good once",
+          "[youtube][api][oauth]") {
+  api_env env(true);
+  auto [alice, alice_token] = env.sign_up("alice");
+  auto [bob, bob_token] = env.sign_up("bob");
+  auto consent = env.call("GET", "/api/v1/youtube/connect", alice_token);
+  REQUIRE(consent.status == 200);
+  // The nonce: HttpOnly, Lax (Google's redirect is a cross-site navigation),
+  // sent to the callback only, gone with the state. Plain http to the
+  // loopback here, so not Secure; behind https it is.
+  auto set = consent.header("Set-Cookie");
+  CHECK_THAT(set, Catch::Contains("HttpOnly") && Catch::Contains("SameSite=Lax") &&
+                      Catch::Contains("Path=/api/v1/youtube/callback") &&
+                      Catch::Contains("Max-Age=600"));
+  const auto alice_browser = oauth_cookie(consent);
+  CHECK(alice_browser.second.size() > std::string("reelfarm_oauth=").size() + 32);
+  const std::string url = consent.body["url"];
+  const auto state = query_value(url, "state");
+  CHECK(state.find(alice_browser.second.substr(15)) == std::string::npos);
+  const auto code = env.yt.consent(url, state);
+  const auto target = "/api/v1/youtube/callback?code=" + youtube::url_encode(code) +
+                      "&state=" + youtube::url_encode(state);
+  auto refused = [&](const reply& r, const std::string& why) {
+    INFO(r.body.dump());
+    CHECK(r.status == 400);
+    CHECK(r.code() == "invalid_state");
+    CHECK_THAT(r.body["error"]["message"].get<std::string>(), Catch::Contains(why));
+  };
+
+  // The state used from another browser: no cookie, or another consent's.
+  refused(env.call("GET", target), "not started in this browser");
+  auto bobs = env.call("GET", "/api/v1/youtube/connect", bob_token);
+  refused(env.call("GET", target, {}, {}, {oauth_cookie(bobs)}), "not started in this browser");
+  refused(env.call("GET", target, {}, {}, {{"cookie", "reelfarm_oauth=forged"}}),
+          "not started in this browser");
+  // The right browser, but signed in as someone else.
+  refused(env.call("GET", target, bob_token, {}, {alice_browser}), "another user");
+  CHECK(env.call("GET", "/api/v1/youtube/videos", alice_token).status == 200);
+
+  // The good path: the browser that asked, signed in as the same user.
+  auto connected = env.call("GET", target, alice_token, {}, {alice_browser});
+  INFO(connected.body.dump());
+  REQUIRE(connected.status == 200);
+  CHECK(connected.body["connected"] == true);
+
+  // The same state a second time, even from the right browser.
+  refused(env.call("GET", target, {}, {}, {alice_browser}), "already used");
+  auto again = env.yt.consent(url, state);  // a fresh code does not help
+  refused(env.call("GET",
+                   "/api/v1/youtube/callback?code=" + youtube::url_encode(again) +
+                       "&state=" + youtube::url_encode(state),
+                   {}, {}, {alice_browser}),
+          "already used");
+}
+
 TEST_CASE("connect, publish, upload, list, disconnect through the API", "[youtube][api]") {
   api_env env(true);
   auto [alice, alice_token] = env.sign_up("alice");
@@ -152,6 +216,7 @@ TEST_CASE("connect, publish, upload, list, disconnect through the API", "[youtub
   CHECK_THAT(url, Catch::Contains("access_type=offline") && Catch::Contains("prompt=consent"));
   const auto state = query_value(url, "state");
   const auto code = env.yt.consent(url, state);
+  const auto browser = oauth_cookie(consent);
 
   // Callbacks that must not connect anything.
   CHECK(env.call("GET", "/api/v1/youtube/callback?error=access_denied&state=x").code() ==
@@ -163,8 +228,16 @@ TEST_CASE("connect, publish, upload, list, disconnect through the API", "[youtub
       "GET", "/api/v1/youtube/callback?code=" + youtube::url_encode(code) + "&state=" + forged);
   CHECK(refused.status == 400);
   CHECK(refused.code() == "invalid_state");
-  CHECK(env.call("GET", "/api/v1/youtube/callback?code=4%2Fnot-issued&state=" + state).code() ==
-        "invalid_grant");
+  {
+    // A code Google did not issue (with a state of its own: each is good once).
+    auto other = env.call("GET", "/api/v1/youtube/connect", alice_token);
+    auto other_state = query_value(other.body["url"], "state");
+    CHECK(env.call("GET",
+                   "/api/v1/youtube/callback?code=4%2Fnot-issued&state=" +
+                       youtube::url_encode(other_state),
+                   {}, {}, {oauth_cookie(other)})
+              .code() == "invalid_grant");
+  }
 
   // A project can only be published by its owner, with a film, once connected.
   auto film = env.project(alice, "complete");
@@ -177,9 +250,13 @@ TEST_CASE("connect, publish, upload, list, disconnect through the API", "[youtub
   CHECK(not_connected.status == 409);
   CHECK(not_connected.code() == "youtube_not_connected");
 
-  auto connected = env.call("GET", "/api/v1/youtube/callback?code=" + youtube::url_encode(code) +
-                                       "&state=" + youtube::url_encode(state));
+  auto connected = env.call("GET",
+                            "/api/v1/youtube/callback?code=" + youtube::url_encode(code) +
+                                "&state=" + youtube::url_encode(state),
+                            {}, {}, {browser});
   REQUIRE(connected.status == 200);
+  CHECK_THAT(connected.header("Set-Cookie"),
+             Catch::Contains("reelfarm_oauth=;") && Catch::Contains("Max-Age=0"));
   CHECK(connected.body["connected"] == true);
   CHECK(connected.body["channel_id"] == env.yt.read("stats")["channel"]["id"]);
 

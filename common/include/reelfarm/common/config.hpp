@@ -63,6 +63,7 @@ struct gateway_settings {
   int rate_limit_per_ip = 1200;
   int rate_limit_login_per_ip = 10;
   bool allow_self_topup = false;
+  int max_streams_per_user = 8;  ///< event streams and large downloads open at once per user
 };
 
 /// Subscription plans (section `plans`).

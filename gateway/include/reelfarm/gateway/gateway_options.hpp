@@ -51,11 +51,19 @@ struct gateway_options {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{75'000};  ///< keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30'000};
-  std::chrono::milliseconds drain_timeout{10'000};  ///< graceful stop: in-flight requests
+  /// Graceful stop: in-flight requests, then again for streams, after which
+  /// the streams still open are cut off.
+  std::chrono::milliseconds drain_timeout{10'000};
   std::size_t max_connections = 20'000;
   /// Connections handed to a stream of their own (SSE followers, large
   /// downloads), each on a thread; more are answered 503.
   std::size_t max_streams = 256;
+  /// Of those, how many one user may hold (the response's stream_owner);
+  /// more are answered 429 too_many_streams.
+  std::size_t max_streams_per_user = 8;
+  /// A stream whose client accepts no bytes for this long is cut off
+  /// (a download the client stopped reading must not hold a thread).
+  std::chrono::milliseconds stream_stall_timeout{30'000};
 
   /// HS256 key (at least 32 bytes). Empty: a random key per process, so
   /// tokens do not survive a restart (fine for tests, warned in logs).
@@ -66,6 +74,11 @@ struct gateway_options {
   /// Lifetime of the access token a browser session (the web console) gets
   /// in its HttpOnly cookie: short, as the console refreshes it silently.
   std::chrono::seconds cookie_access_ttl{15 * 60};
+  /// How long a user's role and token version are cached by the access-token
+  /// check: a revocation (logout-all, password or role change, deletion)
+  /// made elsewhere takes effect on this gateway within this time; one made
+  /// through this gateway at once. 0: read PostgreSQL on every request.
+  std::chrono::milliseconds token_check_ttl{5000};
   /// Session cookies are Secure unless the request is plain http to a
   /// loopback host (127.0.0.0/8, ::1, localhost: a local developer's
   /// browser); this marks them Secure even then, for TLS proxies on the same

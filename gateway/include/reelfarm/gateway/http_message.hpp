@@ -42,6 +42,8 @@ struct http_response {
   /// the blank line; always `Connection: close`) for it to send first. It must
   /// return soon after `stopping` becomes true; the server closes `fd` after.
   std::function<void(int fd, std::string_view head, const std::atomic<bool>& stopping)> takeover;
+  /// Whose stream it is (a user id), for the per-user stream cap.
+  std::string stream_owner;
 
   void set_header(std::string name, std::string value);
 };
@@ -55,6 +57,9 @@ std::string serialize_head(const http_response& response);
 /// wait timed out or `stopping` became true.
 bool write_fully(int fd, std::string_view data, std::chrono::milliseconds timeout,
                  const std::atomic<bool>& stopping);
+/// Waits until `fd` can take more bytes: false when the peer is gone, `timeout`
+/// passed or `stopping` became true (checked every 250 ms).
+bool wait_writable(int fd, std::chrono::milliseconds timeout, const std::atomic<bool>& stopping);
 /// True when the peer has closed or reset the connection (nothing blocks).
 bool peer_gone(int fd);
 

@@ -20,9 +20,14 @@ struct server_impl;
 /// - Timeouts: the whole header must arrive within `header_timeout` of its
 ///   first byte (slowloris), the body within `body_timeout`; an idle
 ///   keep-alive connection is closed after `idle_timeout`.
+/// - Streaming responses (SSE, large downloads) run on threads of their own:
+///   at most `max_streams`, and `max_streams_per_user` per stream owner
+///   (429 too_many_streams); their sends wait for room with a deadline.
 /// - `stop()` stops accepting, closes idle connections, lets requests being
 ///   handled finish and answer (with Connection: close), waits up to
-///   `drain_timeout`, then stops the threads.
+///   `drain_timeout`; streams end on their own within about a second, and
+///   those still open after another `drain_timeout` have their connections
+///   cut; then it stops the threads.
 class http_server {
  public:
   /// Binds host:port (port 0 picks one) and starts the threads.

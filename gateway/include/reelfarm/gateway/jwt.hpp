@@ -15,6 +15,12 @@ struct jwt_claims {
   std::string issuer;           ///< "iss"
   std::int64_t issued_at = 0;   ///< "iat", seconds since the epoch
   std::int64_t expires_at = 0;  ///< "exp", seconds since the epoch
+  /// "ver": the user's token_version when the token was issued; the
+  /// gateway refuses the token once the user's current version differs.
+  std::int64_t version = 0;
+  /// "sid": the refresh-token family (the login session) the token was
+  /// issued for; logging that session out ends the token too.
+  std::string session;
 };
 
 /// Signs `claims` as a compact JWS with HS256 (header {"alg":"HS256","typ":"JWT"}).

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,13 @@
 #include "reelfarm/store/pg_pool.hpp"
 
 namespace reelfarm::gateway {
+
+/// What an access token is checked against on each request.
+struct session_user {
+  std::string role;                ///< "creator" or "admin", as stored now
+  std::int64_t token_version = 0;  ///< users.token_version
+  bool session_live = false;       ///< the token's login session is not logged out
+};
 
 /// The read models and small writes the API needs that the store's
 /// repositories do not offer: user lists, profile edits, paginated credit
@@ -19,6 +27,11 @@ class user_directory {
 
   /// {"items":[user...],"total":n} for admins, oldest first.
   result<nlohmann::json> list_users(int limit, std::int64_t offset);
+  /// The user's current role and token version, and whether the login
+  /// session `session` (a refresh-token family id) still has a live token;
+  /// nullopt when there is no such user (deleted).
+  result<std::optional<session_user>> session_state(const std::string& user_id,
+                                                    const std::string& session);
   /// Sets the display name.
   result<void> set_full_name(const std::string& user_id, const std::string& full_name);
   /// {"items":[entry...],"next_before":id|null}: transactions older than

@@ -6,6 +6,7 @@
 
 #include "api_state.hpp"
 #include "reelfarm/actors/errc.hpp"
+#include "reelfarm/actors/shot_plan.hpp"
 #include "reelfarm/store/errc.hpp"
 
 namespace reelfarm::gateway {
@@ -128,6 +129,37 @@ std::string settings_for(const project_record& p, const json& body) {
   return p.settings_json.empty() ? std::string("{}") : p.settings_json;
 }
 
+// A shot whose backend no live node offers would wait out its timeout and
+// fail the job after the other shots were rendered: refused now, naming what
+// is on offer. When the farm cannot say (no node yet), the job is queued.
+std::optional<http_response> check_backends(api_state& s, const actors::prepared_job& prepared) {
+  std::set<std::string> needed;
+  for (const auto& shot : prepared.shots) {
+    if (!shot.has_segment()) {
+      needed.insert(actors::lease_backend(shot.spec_json));
+    }
+  }
+  if (needed.empty()) {
+    return std::nullopt;
+  }
+  auto offered = live_backends(s);
+  if (!offered) {
+    return std::nullopt;
+  }
+  for (const auto& backend : needed) {
+    if (offered->count(backend) == 0) {
+      std::string on_offer;
+      for (const auto& b : *offered) {
+        on_offer += (on_offer.empty() ? "" : ", ") + b;
+      }
+      return error_response(422, "backend_unavailable",
+                            "no live render node offers the backend \"" + backend +
+                                "\"; on offer: " + (on_offer.empty() ? "none" : on_offer));
+    }
+  }
+  return std::nullopt;
+}
+
 // Prices the film as the supervisor will and checks the plan's limits and
 // the balance now, so the caller hears of a problem before anything queues.
 // The supervisor checks again when it charges (in one transaction).
@@ -149,6 +181,9 @@ std::optional<http_response> precheck(api_state& s, request_context& ctx,
   auto prepared = actors::prepare_job(s.job_ctx, draft);
   if (!prepared) {
     return from_job_error(prepared.error(), ctx.request);
+  }
+  if (auto refused = check_backends(s, *prepared)) {
+    return refused;
   }
   plan_out = {{"shots", prepared->shots.size()},
               {"duration_seconds", static_cast<double>(prepared->duration.count()) / 1000.0},

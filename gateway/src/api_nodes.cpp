@@ -51,6 +51,43 @@ std::variant<farm::admin_reply_msg, http_response> ask_farm(api_state& s,
   return *reply;
 }
 
+}  // namespace
+
+std::optional<std::set<std::string>> live_backends(api_state& s) {
+  if (s.farm_endpoint.empty()) {
+    return std::nullopt;
+  }
+  auto reply = ask_farm(s, {"list", ""});
+  auto* answer = std::get_if<farm::admin_reply_msg>(&reply);
+  if (answer == nullptr) {
+    return std::nullopt;
+  }
+  auto nodes = json::parse(answer->body, nullptr, false);
+  if (!nodes.is_array()) {
+    return std::nullopt;
+  }
+  std::set<std::string> offered;
+  bool any_alive = false;
+  for (const auto& n : nodes) {
+    if (!n.is_object() || n.value("state", "") != "alive" || !n.contains("backends") ||
+        !n["backends"].is_array()) {
+      continue;
+    }
+    any_alive = true;
+    for (const auto& b : n["backends"]) {
+      if (b.is_string()) {
+        offered.insert(b.get<std::string>());
+      }
+    }
+  }
+  if (!any_alive) {
+    return std::nullopt;
+  }
+  return offered;
+}
+
+namespace {
+
 http_response list_nodes(api_state& s, request_context&) {
   auto reply = ask_farm(s, {"list", ""});
   if (auto* failed = std::get_if<http_response>(&reply)) {

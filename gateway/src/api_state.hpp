@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -66,6 +68,12 @@ void add_job_routes(api_state& s);
 void add_media_routes(api_state& s);
 void add_event_routes(api_state& s);
 void add_node_routes(api_state& s);
+
+/// The render backends the farm's live (alive, not draining) nodes offer,
+/// asked of the coordinator; nullopt when the farm cannot say (no
+/// coordinator configured or answering, no node connected): the render is
+/// queued then, and waits for nodes.
+std::optional<std::set<std::string>> live_backends(api_state& s);
 void add_youtube_routes(api_state& s);
 void add_plan_routes(api_state& s);
 

@@ -408,6 +408,22 @@ TEST_CASE("operators list and drain render nodes through the API", "[api][e2e]")
   CHECK(call("POST", farm.base + "/nodes/" + id + "/undrain", admin).status == 200);
   CHECK(call("POST", farm.base + "/nodes/no-such-node/drain", admin).status == 404);
   CHECK(call("POST", farm.base + "/nodes/%2E%2E/drain", admin).status == 404);
+
+  // A render asking for a backend no live node offers is refused at submit,
+  // naming what is on offer, and nothing is queued or charged.
+  auto project = create_project(farm, creator, "Unrenderable");
+  auto before = balance(farm, creator);
+  auto refused = call("POST", farm.base + "/projects/" + project + "/render", creator,
+                      json{{"settings", {{"backend", "comfyui"}}}}.dump());
+  INFO(refused.body);
+  CHECK(refused.status == 422);
+  CHECK(refused.parsed()["error"]["code"] == "backend_unavailable");
+  CHECK_THAT(refused.body, Catch::Contains("comfyui") && Catch::Contains("on offer: animatic"));
+  CHECK(balance(farm, creator) == before);
+  pqxx::connection conn(farm.dsn());
+  pqxx::nontransaction tx(conn);
+  CHECK(tx.exec_params1("SELECT count(*) FROM ai_jobs WHERE project_id = $1::uuid", project)[0]
+            .as<int>() == 0);
 }
 
 TEST_CASE("a rendered film is published to YouTube through the API, byte for byte",

@@ -60,7 +60,7 @@ TEST_CASE("register, login, refresh with rotation, logout", "[api][auth]") {
                         {{"email", alice.email}, {"password", alice.password}});
   REQUIRE(login.status == 200);
   CHECK(login.json()["token_type"] == "Bearer");
-  CHECK(login.json()["expires_in"] == 86400);
+  CHECK(login.json()["expires_in"] == 3600);
   CHECK(login.headers["cache-control"] == "no-store");
 
   auto first = login.json()["refresh_token"].get<std::string>();

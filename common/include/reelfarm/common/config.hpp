@@ -47,7 +47,7 @@ struct gateway_settings {
   std::string jwt_secret;  ///< HS256 key, at least 32 bytes; empty: kept in the data folder
                            ///< (embedded) or random
   std::string jwt_issuer = "reelfarm";
-  std::chrono::milliseconds access_token_ttl{24 * 3600 * 1000};
+  std::chrono::milliseconds access_token_ttl{3600 * 1000};
   std::chrono::milliseconds refresh_token_ttl{30LL * 24 * 3600 * 1000};
   int io_threads = 2;
   int blocking_threads = 8;

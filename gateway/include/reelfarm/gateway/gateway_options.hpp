@@ -69,7 +69,9 @@ struct gateway_options {
   /// tokens do not survive a restart (fine for tests, warned in logs).
   std::string jwt_secret;
   std::string jwt_issuer = "reelfarm";
-  std::chrono::seconds access_ttl{24 * 3600};
+  /// An API client refreshes with its refresh token (ctl does by itself); a
+  /// short life bounds a leaked token even where revocation cannot reach it.
+  std::chrono::seconds access_ttl{3600};
   std::chrono::seconds refresh_ttl{30 * 24 * 3600};
   /// Lifetime of the access token a browser session (the web console) gets
   /// in its HttpOnly cookie: short, as the console refreshes it silently.

@@ -177,7 +177,8 @@ TEST_CASE("the seed casts a film: the same seed casts the same, the project id o
             ->seed.size() == 31);  // "script-" + 24 hex digits: a valid seed itself
 }
 
-TEST_CASE("a backend is chosen per project and per shot; unknown names are refused", "[actors]") {
+TEST_CASE("a backend is chosen per project and per shot and unknown names are refused",
+          "[actors]") {
   auto s = parse_render_settings(
       R"({"backend":"comfyui","shots":{"sc2-sh1":{"backend":"replicate"}},
           "characters":{"ANNA":{"image":"references/x.png","sha256":"ab"}}})");

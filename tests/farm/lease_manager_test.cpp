@@ -386,7 +386,7 @@ TEST_CASE("losing or draining the last node not blocklisted fails the job's wait
   CHECK(f.manager.queued_shots() <= 1);  // at most the lost node's re-queued "hog"
 }
 
-TEST_CASE("a shot failing on 3 different nodes fails; non-retryable fails at once", "[lease]") {
+TEST_CASE("a shot failing on 3 different nodes fails, non-retryable fails at once", "[lease]") {
   farm_fixture f;
   for (auto id : {"a", "b", "c", "d"}) {
     f.add_node(farm_fixture::node(id, 1));
@@ -467,7 +467,7 @@ TEST_CASE("drain lets running shots finish and grants nothing new", "[lease]") {
   CHECK(f.take<offer_event>().size() == 1);
 }
 
-TEST_CASE("an operator's drain outlives a node restart; a node's own drain at shutdown does not",
+TEST_CASE("an operator's drain outlives a node restart but a node's own drain at shutdown does not",
           "[lease]") {
   farm_fixture f;
   f.add_node(farm_fixture::node("a", 1));

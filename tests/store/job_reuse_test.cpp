@@ -84,7 +84,7 @@ struct reuse_env : testing::ledger_env {
 
 }  // namespace
 
-TEST_CASE("a refunded job's shots can be reused but are not free; a paid job's are",
+TEST_CASE("a refunded job's shots can be reused but are not free, a paid job's are",
           "[jobs][reuse]") {
   reuse_env env;
 

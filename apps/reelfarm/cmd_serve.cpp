@@ -435,6 +435,7 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
         cfg->planner,
         yt};
     auto gateway_options = gateway_options_from(cfg->gateway);
+    gateway_options.stripe_webhook_secret = cfg->billing.stripe_webhook_secret;
     if (auto key = token_signing_key(**services, gateway_options.jwt_secret); !key) {
       std::fprintf(stderr, "reelfarm serve: %s\n", key.error().message().c_str());
       return exit_failure;

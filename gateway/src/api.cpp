@@ -355,6 +355,7 @@ result<std::unique_ptr<api>> api::create(const gateway_options& options,
   add_event_routes(*state);
   add_node_routes(*state);
   add_youtube_routes(*state);
+  add_billing_routes(*state);
   add_plan_routes(*state);
   return std::unique_ptr<api>(new api(std::move(state)));
 }

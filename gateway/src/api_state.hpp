@@ -75,6 +75,7 @@ void add_node_routes(api_state& s);
 /// queued then, and waits for nodes.
 std::optional<std::set<std::string>> live_backends(api_state& s);
 void add_youtube_routes(api_state& s);
+void add_billing_routes(api_state& s);
 void add_plan_routes(api_state& s);
 
 /// The web console's files for GET / and /console/*, with their security

@@ -131,6 +131,13 @@ struct providers_settings {
   std::string runpod_api_key;
 };
 
+/// Payments through Stripe (section `billing`, issue #20).
+struct billing_settings {
+  /// The webhook endpoint's signing secret (`whsec_...` from Stripe's
+  /// dashboard); empty: the webhook route answers 503 billing_disabled.
+  std::string stripe_webhook_secret;
+};
+
 /// The whole configuration of a `reelfarm` process: defaults, then the YAML
 /// file, then `REELFARM_SECTION_KEY` environment variables, then flags.
 struct config {
@@ -145,6 +152,7 @@ struct config {
   crm_settings crm;
   providers_settings providers;
   youtube_settings youtube;
+  billing_settings billing;
 };
 
 /// What a configuration key holds.

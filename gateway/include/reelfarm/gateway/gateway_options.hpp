@@ -68,6 +68,9 @@ struct gateway_options {
   /// HS256 key (at least 32 bytes). Empty: a random key per process, so
   /// tokens do not survive a restart (fine for tests, warned in logs).
   std::string jwt_secret;
+  /// The Stripe webhook endpoint's signing secret (billing.stripe_webhook_secret,
+  /// `whsec_...`); empty: POST /api/v1/billing/webhook answers 503.
+  std::string stripe_webhook_secret;
   std::string jwt_issuer = "reelfarm";
   /// An API client refreshes with its refresh token (ctl does by itself); a
   /// short life bounds a leaked token even where revocation cannot reach it.

@@ -95,6 +95,8 @@ int cmd_node(const std::vector<std::string>& given, const global_options& option
       node_options.token = token;
     }
   }
+  // Render backends (exec programs) inherit the environment: not the token.
+  ::unsetenv("REELFARM_JOIN_TOKEN");
   if (node_options.data_dir.empty()) {
     auto data = cfg->embedded.data_dir.empty() ? default_data_dir()
                                                : std::filesystem::path(cfg->embedded.data_dir);

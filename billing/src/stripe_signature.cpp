@@ -72,9 +72,12 @@ result<void> verify_stripe_signature(std::string_view header, std::string_view p
       candidates.push_back(value);
     }
   }
+  // Unix seconds, at most 12 digits: no sign, and no value that would
+  // overflow the clock's nanoseconds below.
   std::int64_t seconds = 0;
   auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), seconds);
-  if (timestamp.empty() || ec != std::errc() || end != timestamp.data() + timestamp.size()) {
+  if (timestamp.empty() || timestamp.size() > 12 || timestamp.front() == '-' || ec != std::errc() ||
+      end != timestamp.data() + timestamp.size()) {
     return bad("no valid timestamp (t=)");
   }
   if (candidates.empty()) {

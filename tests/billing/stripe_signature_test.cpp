@@ -51,6 +51,9 @@ TEST_CASE("forged, altered, stale and malformed signatures are refused", "[billi
   CHECK_THAT(refused("", body, signed_at), Catch::Contains("missing"));
   CHECK_THAT(refused("v1=abc", body, signed_at), Catch::Contains("timestamp"));
   CHECK_THAT(refused("t=12x,v1=00", body, signed_at), Catch::Contains("timestamp"));
+  CHECK_THAT(refused("t=9223372036854775807,v1=00", body, signed_at),
+             Catch::Contains("timestamp"));  // would overflow the clock
+  CHECK_THAT(refused("t=-1790000000,v1=00", body, signed_at), Catch::Contains("timestamp"));
   CHECK_THAT(refused("t=1790000000", body, signed_at), Catch::Contains("no v1"));
   CHECK_THAT(refused("t=1790000000,v1=zz", body, signed_at), Catch::Contains("matches"));
   refused(std::string(5000, 'a'), body, signed_at);

@@ -90,6 +90,18 @@ class raw_peer {
     REQUIRE(dealer_.send(zmq::buffer(text), zmq::send_flags::none));
   }
 
+  /// True when a lease offer is already waiting (reads what is there).
+  bool pending_offer() {
+    zmq::message_t msg;
+    while (dealer_.recv(msg, zmq::recv_flags::dontwait)) {
+      auto f = decode_frame(msg.to_string_view(), nullptr, 1 << 20);
+      if (f && std::holds_alternative<lease_offer_msg>(f->body)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /// The next frame from the coordinator (fails the test after 10 s).
   frame receive() {
     dealer_.set(zmq::sockopt::rcvtimeo, 10000);
@@ -215,6 +227,39 @@ TEST_CASE("an enrolled node key cannot act as another node or as an operator", "
   node_a.send(frame{"", admin_msg{"token", "60"}});
   CHECK(error_code_of(node_a.receive()) == "forbidden");
   CHECK(node_count(c) == 0);
+}
+
+TEST_CASE("a peer claiming a node's routing id does not get that node's offers", "[farm][auth]") {
+  running_coordinator c;
+  auto server = c.coord->operator_credentials().server_public_key;
+  auto keys_a = enrolled_key(c, "node-a");
+  auto keys_b = enrolled_key(c, "node-b");
+  // Node b connects first under the routing id node a would have had.
+  raw_peer squatter(c.coord->endpoint(), keys_b, server, "node-a");
+  REQUIRE(squatter.outcome() == handshake::succeeded);
+  squatter.send(frame{"node-b", a_node()});
+  REQUIRE(std::holds_alternative<registered_msg>(squatter.receive().body));
+  squatter.send(frame{"node-b", drain_msg{true, "keep b out of the way"}});
+
+  raw_peer node(c.coord->endpoint(), keys_a, server);
+  REQUIRE(node.outcome() == handshake::succeeded);
+  node.send(frame{"node-a", a_node()});
+  REQUIRE(std::holds_alternative<registered_msg>(node.receive().body));
+  shot_request shot;
+  shot.shot_id = "s1";
+  shot.job_id = "job-1";
+  shot.user_id = "u1";
+  shot.backend = "animatic";
+  c.coord->submit(shot);
+  // The offer reaches node a's own connection...
+  frame offer = node.receive();
+  while (std::holds_alternative<heartbeat_msg>(offer.body)) {
+    offer = node.receive();
+  }
+  REQUIRE(std::holds_alternative<lease_offer_msg>(offer.body));
+  CHECK(std::get<lease_offer_msg>(offer.body).shot == "s1");
+  // ...and nothing of node a's went to the squatter.
+  CHECK_FALSE(squatter.pending_offer());
 }
 
 TEST_CASE("a revoked node key is shut out at once and cannot come back", "[farm][auth]") {

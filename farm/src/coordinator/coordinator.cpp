@@ -32,6 +32,10 @@ struct coordinator::impl {
   zmq::socket_t zap{context, zmq::socket_type::rep};
   zmq::socket_t router{context, zmq::socket_type::router};
   std::unordered_map<std::uint64_t, std::string> lease_jobs;  ///< for persistence
+  /// Node id -> the routing id of the connection its last authenticated
+  /// frame came on. Routing ids are libzmq's own (nodes do not choose them),
+  /// so no peer can take another node's offers by claiming its id.
+  std::unordered_map<std::string, std::string> routes;
 
   mutable std::mutex mutex;
   std::vector<std::function<void(lease_manager&)>> inbox;
@@ -40,6 +44,7 @@ struct coordinator::impl {
   coordinator_metrics metrics;  ///< loop thread only
 
   void send(const std::string& identity, const frame& f);
+  void send_to_node(const std::string& node_id, const frame& f);
   void send_error(const std::string& identity, const std::string& node, const error& e,
                   const std::string& about, std::uint64_t lease);
   void on_bytes(const std::string& identity, const std::string& client_key, std::string_view bytes);
@@ -85,6 +90,15 @@ void coordinator::impl::send(const std::string& identity, const frame& f) {
   }
 }
 
+void coordinator::impl::send_to_node(const std::string& node_id, const frame& f) {
+  auto route = routes.find(node_id);
+  if (route == routes.end()) {
+    log::debug("farm", "no connection for node; frame dropped", {{"node", node_id}});
+    return;
+  }
+  send(route->second, f);
+}
+
 void coordinator::impl::send_error(const std::string& identity, const std::string& node,
                                    const error& e, const std::string& about, std::uint64_t lease) {
   manager->count_protocol_error();
@@ -98,7 +112,7 @@ void coordinator::impl::on_bytes(const std::string& identity, const std::string&
   std::string type;
   auto f = decode_frame(bytes, &type);
   if (!f) {
-    std::string node = valid_node_id(identity) ? identity : "";
+    std::string node;
     if (type == "register" && f.error().is(farm_errc::unsupported_version)) {
       log::warn("farm", "node refused", {{"peer", identity}, {"reason", f.error().message()}});
       send(identity, frame{node, refused_msg{f.error().message(), protocol_version}});
@@ -126,20 +140,13 @@ void coordinator::impl::on_frame(const std::string& identity, const std::string&
   if (!admit_node_frame(identity, client_key, f)) {
     return;
   }
-  // A node speaks under its own id: the DEALER's routing id is the node id.
-  if (f.node != identity) {
-    send_error(identity, "",
-               error(farm_errc::invalid_field,
-                     "field \"node\" must equal the connection's routing id (the node id)"),
-               type_name(f.body), lease_of(f.body));
-    return;
-  }
+  routes[f.node] = identity;  // replies and offers go to this connection
   on_node_frame(identity, f);
 }
 
-// Only an enrolled node key speaks node frames, and only under its node id
-// (ZAP cannot see routing ids, so the binding is checked here). A join
-// token's bootstrap key may send one thing: `enroll`.
+// Only an enrolled node key speaks node frames, and only for its own node id
+// (the frame's `node`). A join token's bootstrap key may send one thing:
+// `enroll`.
 bool coordinator::impl::admit_node_frame(const std::string& identity, const std::string& client_key,
                                          const frame& f) {
   auto peer = auth->find(client_key);
@@ -172,19 +179,20 @@ bool coordinator::impl::admit_node_frame(const std::string& identity, const std:
                type_name(f.body), lease_of(f.body));
     return false;
   }
-  if (peer->node_id != identity) {
-    log::warn("farm", "a node key spoke under another node id",
-              {{"peer", identity}, {"enrolled_as", peer->node_id}});
+  if (peer->node_id != f.node) {
+    log::warn("farm", "a node key spoke for another node id",
+              {{"node", f.node}, {"enrolled_as", peer->node_id}});
     send_error(identity, "",
                error(farm_errc::forbidden,
-                     "this key is enrolled for node " + peer->node_id + ", not " + identity),
+                     "this key is enrolled for node " + peer->node_id + ", not " + f.node),
                type_name(f.body), lease_of(f.body));
     return false;
   }
   return true;
 }
 
-void coordinator::impl::on_node_frame(const std::string& id, const frame& f) {
+void coordinator::impl::on_node_frame(const std::string& identity, const frame& f) {
+  const auto& id = f.node;
   auto& m = *manager;
   result<void> r = ok();
   if (const auto* reg = std::get_if<register_msg>(&f.body)) {
@@ -194,7 +202,7 @@ void coordinator::impl::on_node_frame(const std::string& id, const frame& f) {
     if (r) {
       log::info("farm", "node registered",
                 {{"node", id}, {"host", reg->hostname}, {"slots", reg->slots}});
-      send(id,
+      send(identity,
            frame{id, registered_msg{options.timing.heartbeat.count(), options.timing.ttl.count()}});
       if (auto v = m.node(id); v && store) {
         (void)store->save_node(*v, true);
@@ -203,7 +211,7 @@ void coordinator::impl::on_node_frame(const std::string& id, const frame& f) {
   } else if (const auto* hb = std::get_if<heartbeat_msg>(&f.body)) {
     r = m.heartbeat(id, hb->leases);
     if (r) {
-      send(id, frame{id, heartbeat_msg{hb->seq, 0, {}}});
+      send(identity, frame{id, heartbeat_msg{hb->seq, 0, {}}});
     }
   } else if (const auto* a = std::get_if<lease_accept_msg>(&f.body)) {
     r = m.accept(id, *a);
@@ -228,7 +236,7 @@ void coordinator::impl::on_node_frame(const std::string& id, const frame& f) {
               std::string("a node may not send ") + type_name(f.body) + " frames");
   }
   if (!r) {
-    send_error(id, id, r.error(), type_name(f.body), lease_of(f.body));
+    send_error(identity, id, r.error(), type_name(f.body), lease_of(f.body));
   }
 }
 
@@ -264,6 +272,7 @@ void coordinator::impl::on_admin(const std::string& identity, const admin_msg& a
   } else if (a.command == "revoke") {
     r = auth->revoke_node(a.target);
     if (r) {
+      routes.erase(a.target);
       // Its leases go back to the queue now, not after the TTL.
       (void)m.remove_node(a.target);
       if (store) {
@@ -390,11 +399,11 @@ void coordinator::impl::flush_events() {
     persist(e);
     metrics.on_event(e);
     if (auto* o = std::get_if<offer_event>(&e)) {
-      send(o->node_id, frame{o->node_id, o->offer});
+      send_to_node(o->node_id, frame{o->node_id, o->offer});
     } else if (auto* c = std::get_if<cancel_event>(&e)) {
-      send(c->node_id, frame{c->node_id, c->cancel});
+      send_to_node(c->node_id, frame{c->node_id, c->cancel});
     } else if (auto* d = std::get_if<drain_event>(&e)) {
-      send(d->node_id, frame{d->node_id, drain_msg{d->drain, "operator"}});
+      send_to_node(d->node_id, frame{d->node_id, drain_msg{d->drain, "operator"}});
     } else if (auto* s = std::get_if<shot_outcome>(&e)) {
       log::info("farm", "shot finished",
                 {{"shot", s->shot_id}, {"lease", s->lease}, {"node", s->node_id}});
@@ -481,14 +490,9 @@ result<std::unique_ptr<coordinator>> coordinator::create(coordinator_options opt
     s->router.set(zmq::sockopt::zap_domain, "reelfarm-farm");
     s->router.set(zmq::sockopt::linger, 0);
     s->router.set(zmq::sockopt::router_mandatory, 1);
-    // No ROUTER_HANDOVER: with it, any admitted peer connecting under a
-    // node's routing id would take that node's offers. A node that restarts
-    // gets in once its old connection is gone: at once when its process
-    // died (its kernel closes it); after a machine crash or a long partition
-    // when TCP gives up on the old one (keepalive when idle, TCP_MAXRT when
-    // data is unacknowledged). A partition shorter than that keeps the
-    // connection, so a late result still arrives and is refused by its
-    // fencing epoch.
+    // Routing ids are libzmq's (nodes set none), and a node is addressed
+    // through the connection its last authenticated frame came on (routes).
+    // Keepalive and TCP_MAXRT close connections whose peer vanished.
     s->router.set(zmq::sockopt::tcp_keepalive, 1);
     s->router.set(zmq::sockopt::tcp_keepalive_idle, 10);
     s->router.set(zmq::sockopt::tcp_keepalive_intvl, 5);

@@ -1,5 +1,6 @@
-// The node agent: one DEALER socket whose routing id is the node id, a
-// worker thread per running lease, and a single loop that owns the socket.
+// The node agent: one CURVE DEALER socket (its frames name the node id; the
+// routing id is libzmq's), a worker thread per running lease, and a single
+// loop that owns the socket.
 // Workers hand their frames to the loop through a mutex-guarded outbox.
 #include "reelfarm/farm/node/node_agent.hpp"
 
@@ -128,7 +129,6 @@ class node_agent {
   bool registered_ = false;
   bool draining_ = false;
   bool refused_ = false;
-  std::optional<clock_type::time_point> reconnect_due_;  ///< after a refused frame
   int connects_ = 0;
   std::chrono::milliseconds heartbeat_{1000};
   std::chrono::milliseconds ttl_{5000};
@@ -150,7 +150,6 @@ void node_agent::connect() {
   monitor_.reset();
   dealer_.reset();
   dealer_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-  dealer_->set(zmq::sockopt::routing_id, id_);
   dealer_->set(zmq::sockopt::linger, 0);
   dealer_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_frame_bytes));
   dealer_->set(zmq::sockopt::curve_serverkey, credentials_.server_public_key);
@@ -354,12 +353,10 @@ void node_agent::on_frame(const frame& f) {
     log::warn("node", "coordinator reports an error",
               {{"code", e->code}, {"message", e->message}, {"about", e->about}});
     if (e->code == "forbidden") {
-      // The key is enrolled for another node id (node-id file replaced?), or
-      // our connection was taken for a duplicate while the coordinator still
-      // held our previous one (a restart after a crash): connect afresh.
-      log::error("node", "the coordinator refuses this node's frames; reconnecting",
-                 {{"reason", e->message}});
-      reconnect_due_ = clock_type::now() + 2s;
+      // The key is enrolled for another node id (node-id file replaced?) or
+      // was revoked while connected: nothing this node can fix by retrying.
+      log::error("node", "the coordinator refuses this node's frames", {{"reason", e->message}});
+      refused_ = true;
     }
     if (e->code == "unknown_node") {
       registered_ = false;  // the coordinator restarted or removed us: join again
@@ -461,12 +458,6 @@ int node_agent::run(const std::function<bool()>& stop) {
       (void)!::read(wake_fd_, &count, sizeof count);
     }
     check_handshake_failures();
-    if (reconnect_due_ && clock_type::now() >= *reconnect_due_) {
-      reconnect_due_.reset();
-      registered_ = false;
-      last_register_ = {};
-      connect();
-    }
     zmq::message_t msg;
     while (dealer_->recv(msg, zmq::recv_flags::dontwait)) {
       auto f = decode_frame(msg.to_string_view());
@@ -545,8 +536,20 @@ bool handshake_refused(zmq::socket_t& monitor, std::uint32_t* status) {
   return refused;
 }
 
+result<void> enroll_over_zeromq(const node_agent_options& options, const std::string& node_id,
+                                farm_credentials& credentials, const std::function<bool()>& stop);
+
 result<void> enroll_node_key(const node_agent_options& options, const std::string& node_id,
                              farm_credentials& credentials, const std::function<bool()>& stop) {
+  try {
+    return enroll_over_zeromq(options, node_id, credentials, stop);
+  } catch (const zmq::error_t& e) {
+    return error(farm_errc::transport, "cannot reach " + options.join + ": " + e.what());
+  }
+}
+
+result<void> enroll_over_zeromq(const node_agent_options& options, const std::string& node_id,
+                                farm_credentials& credentials, const std::function<bool()>& stop) {
   auto token = parse_join_token(options.token);
   if (!token) {
     return token.error();

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -41,9 +42,15 @@ result<void> ensure_directory(const fs::path& dir, mode_t mode,
 
 result<void> write_file_atomically(const fs::path& file, std::string_view content, mode_t mode,
                                    const std::optional<account>& owner) {
+  // A temporary name of this writer's own, created fresh (O_EXCL, never a
+  // leftover of another mode or a planted symbolic link) and readable by
+  // the owner only until the fchmod below: two writers of one file (two
+  // nodes storing the same reference) never share it, and a secret is never
+  // briefly readable by others.
+  static std::atomic<std::uint64_t> writes{0};
   auto tmp = file;
-  tmp += ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  tmp += ".tmp." + std::to_string(getpid()) + "." + std::to_string(++writes);
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     return io_error("cannot create", tmp, errno);
   }
@@ -56,6 +63,7 @@ result<void> write_file_atomically(const fs::path& file, std::string_view conten
       }
       int err = errno;
       close(fd);
+      (void)unlink(tmp.c_str());
       return io_error("cannot write", tmp, err);
     }
     done += static_cast<size_t>(n);
@@ -65,11 +73,14 @@ result<void> write_file_atomically(const fs::path& file, std::string_view conten
       fsync(fd) != 0) {
     int err = errno;
     close(fd);
+    (void)unlink(tmp.c_str());
     return io_error("cannot finish", tmp, err);
   }
   close(fd);
   if (rename(tmp.c_str(), file.c_str()) != 0) {
-    return io_error("cannot rename onto", file, errno);
+    int err = errno;
+    (void)unlink(tmp.c_str());
+    return io_error("cannot rename onto", file, err);
   }
   return ok();
 }

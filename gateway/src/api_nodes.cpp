@@ -1,6 +1,9 @@
 // Operators: render nodes (list, drain, undrain, remove). The coordinator
 // owns the node table in memory; the gateway asks it with the same admin
 // frames `reelfarm ctl nodes` sends (docs/protocol.md).
+#include <map>
+#include <memory>
+#include <mutex>
 #include <regex>
 
 #include "api_state.hpp"
@@ -20,8 +23,9 @@ bool valid_node_id(const std::string& id) {
   return std::regex_match(id, pattern);
 }
 
-std::variant<farm::admin_reply_msg, http_response> ask_farm(api_state& s,
-                                                            const farm::admin_msg& request) {
+std::variant<farm::admin_reply_msg, http_response> ask_farm(
+    api_state& s, const farm::admin_msg& request,
+    std::chrono::milliseconds timeout = farm_timeout) {
   if (s.farm_endpoint.empty()) {
     return error_response(503, "farm_unavailable", "this gateway knows no farm coordinator");
   }
@@ -39,7 +43,7 @@ std::variant<farm::admin_reply_msg, http_response> ask_farm(api_state& s,
     return error_response(503, "farm_unavailable",
                           "the farm coordinator has not started yet; retry shortly");
   }
-  auto reply = farm::admin_request(s.farm_endpoint, *credentials, request, farm_timeout);
+  auto reply = farm::admin_request(s.farm_endpoint, *credentials, request, timeout);
   if (!reply) {
     return error_response(503, "farm_unavailable",
                           "the farm coordinator does not answer; retry shortly");
@@ -53,11 +57,36 @@ std::variant<farm::admin_reply_msg, http_response> ask_farm(api_state& s,
 
 }  // namespace
 
+namespace {
+
+// What the farm offered, for a few seconds: a burst of submits asks the
+// coordinator once, and a coordinator that does not answer costs each
+// submit at most 2 s once per 5 s, not the admin routes' 3 s each.
+constexpr auto backends_fresh_for = std::chrono::seconds(5);
+constexpr auto backends_timeout = std::chrono::milliseconds(2000);
+
+std::optional<std::set<std::string>> ask_live_backends(api_state& s);
+
+}  // namespace
+
 std::optional<std::set<std::string>> live_backends(api_state& s) {
   if (s.farm_endpoint.empty()) {
     return std::nullopt;
   }
-  auto reply = ask_farm(s, {"list", ""});
+  auto& cache = s.farm_backends;
+  std::lock_guard lock(cache.mutex);
+  auto now = std::chrono::steady_clock::now();
+  if (cache.at == std::chrono::steady_clock::time_point{} || now - cache.at >= backends_fresh_for) {
+    cache.offered = ask_live_backends(s);
+    cache.at = now;
+  }
+  return cache.offered;
+}
+
+namespace {
+
+std::optional<std::set<std::string>> ask_live_backends(api_state& s) {
+  auto reply = ask_farm(s, {"list", ""}, backends_timeout);
   auto* answer = std::get_if<farm::admin_reply_msg>(&reply);
   if (answer == nullptr) {
     return std::nullopt;
@@ -85,8 +114,6 @@ std::optional<std::set<std::string>> live_backends(api_state& s) {
   }
   return offered;
 }
-
-namespace {
 
 http_response list_nodes(api_state& s, request_context&) {
   auto reply = ask_farm(s, {"list", ""});

@@ -31,6 +31,14 @@
 
 namespace reelfarm::gateway {
 
+/// The backends the farm's live nodes offered, kept a few seconds (see
+/// live_backends).
+struct farm_backends_cache {
+  std::mutex mutex;
+  std::chrono::steady_clock::time_point at{};
+  std::optional<std::set<std::string>> offered;
+};
+
 struct api_state {
   api_state(const gateway_options& o, const gateway_backends& b, password_cost cost);
 
@@ -46,6 +54,7 @@ struct api_state {
   actors::job_context job_ctx;  ///< pricing and regenerate, as the supervisor does them
   std::filesystem::path media_dir;
   std::string farm_endpoint;
+  farm_backends_cache farm_backends;
   std::string redis_url;
   job_status_cache job_cache;
   refresh_token_store refresh_tokens;

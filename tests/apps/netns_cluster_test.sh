@@ -286,7 +286,7 @@ if [ "$mode" = partition ]; then
   [ "$expired" -ge 1 ] || fail "the partitioned node's lease(s) $victim_epochs did not expire"
   stale=0
   for _ in $(seq 100); do
-    stale="$(grep "peer=${node_of[$victim]} " "$work/coordinator.log" | grep -c "stale_epoch" || true)"
+    stale="$(grep "node=${node_of[$victim]} " "$work/coordinator.log" | grep -c "stale_epoch" || true)"
     [ "$stale" -ge 1 ] && break
     sleep 0.1
   done

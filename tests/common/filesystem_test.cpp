@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "reelfarm/testing/temp_dir.hpp"
 
@@ -19,7 +20,37 @@ TEST_CASE("files are written atomically with their mode", "[filesystem]") {
   struct stat st {};
   REQUIRE(stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK_FALSE(std::filesystem::exists(dir.path() / "secret.tmp"));
+  // Nothing but the file is left behind.
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    ++entries;
+  }
+  CHECK(entries == 1);
+}
+
+TEST_CASE("an atomic write never follows a link planted at a temporary name", "[filesystem]") {
+  testing::temp_dir dir;
+  auto file = dir.path() / "key";
+  auto elsewhere = dir.path() / "elsewhere";
+  // Whatever name the writer picks, a stale or planted "key.tmp" is not it,
+  // and the write replaces `file` itself, not what a link points at.
+  std::filesystem::create_symlink(elsewhere, dir.path() / "key.tmp");
+  REQUIRE(write_file_atomically(file, "secret", 0600));
+  CHECK_FALSE(std::filesystem::exists(elsewhere));
+  CHECK(*read_file(file) == "secret");
+  // Two writers of one file at once: both succeed, one's bytes win whole.
+  bool wrote_a = false;
+  bool wrote_b = false;  // Catch2 assertions are not thread-safe: checked after
+  std::thread a(
+      [&] { wrote_a = bool(write_file_atomically(file, std::string(100000, 'a'), 0644)); });
+  std::thread b(
+      [&] { wrote_b = bool(write_file_atomically(file, std::string(100000, 'b'), 0644)); });
+  a.join();
+  b.join();
+  CHECK(wrote_a);
+  CHECK(wrote_b);
+  auto text = *read_file(file);
+  CHECK((text == std::string(100000, 'a') || text == std::string(100000, 'b')));
 }
 
 TEST_CASE("directories are created with parents and mode", "[filesystem]") {

@@ -75,6 +75,17 @@ std::uint64_t lease_of(const message& body) {
       body);
 }
 
+// Routing ids are libzmq's binary ids: hex in the log.
+std::string peer_label(const std::string& identity) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : identity.substr(0, 16)) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
 }  // namespace
 
 void coordinator::impl::send(const std::string& identity, const frame& f) {
@@ -83,10 +94,11 @@ void coordinator::impl::send(const std::string& identity, const frame& f) {
     // Never block the loop on a slow or vanished peer: drop and let the TTL rules act.
     if (!router.send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
         !router.send(zmq::buffer(text), zmq::send_flags::dontwait)) {
-      log::warn("farm", "frame dropped: peer not keeping up", {{"peer", identity}});
+      log::warn("farm", "frame dropped: peer not keeping up", {{"peer", peer_label(identity)}});
     }
   } catch (const zmq::error_t& e) {
-    log::debug("farm", "frame not delivered", {{"peer", identity}, {"error", e.what()}});
+    log::debug("farm", "frame not delivered",
+               {{"peer", peer_label(identity)}, {"error", e.what()}});
   }
 }
 
@@ -102,8 +114,9 @@ void coordinator::impl::send_to_node(const std::string& node_id, const frame& f)
 void coordinator::impl::send_error(const std::string& identity, const std::string& node,
                                    const error& e, const std::string& about, std::uint64_t lease) {
   manager->count_protocol_error();
-  log::warn("farm", "frame refused",
-            {{"peer", identity}, {"about", about}, {"error", e.full_text()}});
+  log::warn(
+      "farm", "frame refused",
+      {{"node", node}, {"peer", peer_label(identity)}, {"about", about}, {"error", e.full_text()}});
   send(identity, frame{node, error_msg{std::string(e.code_name()), e.message(), about, lease}});
 }
 
@@ -114,7 +127,8 @@ void coordinator::impl::on_bytes(const std::string& identity, const std::string&
   if (!f) {
     std::string node;
     if (type == "register" && f.error().is(farm_errc::unsupported_version)) {
-      log::warn("farm", "node refused", {{"peer", identity}, {"reason", f.error().message()}});
+      log::warn("farm", "node refused",
+                {{"peer", peer_label(identity)}, {"reason", f.error().message()}});
       send(identity, frame{node, refused_msg{f.error().message(), protocol_version}});
       return;
     }
@@ -282,8 +296,9 @@ void coordinator::impl::on_admin(const std::string& identity, const admin_msg& a
   } else {
     r = error(farm_errc::invalid_argument, "unknown admin command \"" + a.command + "\"");
   }
-  log::info("farm", "admin command",
-            {{"command", a.command}, {"target", a.target}, {"ok", bool(r)}});
+  // `list` is asked at every render submit (the backends on offer): debug.
+  (a.command == "list" ? log::debug : log::info)(
+      "farm", "admin command", {{"command", a.command}, {"target", a.target}, {"ok", bool(r)}});
   send(identity, frame{"", admin_reply_msg{bool(r), r ? "" : r.error().message(), body}});
 }
 

@@ -93,6 +93,7 @@ result<void> farm_auth::persist(const char* what, const std::function<void(pqxx:
   if (dsn_.empty()) {
     return ok();
   }
+  std::lock_guard lock(db_mutex_);  // one connection, used by one thread at a time
   for (int attempt = 0; attempt < 2; ++attempt) {
     try {
       if (!conn_ || !conn_->is_open()) {
@@ -205,7 +206,8 @@ result<std::string> farm_auth::create_token(std::chrono::seconds ttl) {
     return bootstrap.error();
   }
   auto expires = std::chrono::system_clock::now() + ttl;
-  std::lock_guard lock(mutex_);
+  // Written before the lock is taken: the loop's handshake and frame checks
+  // never wait for this thread's database round trip.
   auto saved = persist("cannot store the join token", [&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO farm_join_tokens (public_key, expires_at) "
@@ -216,6 +218,7 @@ result<std::string> farm_auth::create_token(std::chrono::seconds ttl) {
   if (!saved) {
     return saved.error();
   }
+  std::lock_guard lock(mutex_);
   tokens_[bootstrap->public_key] = expires;
   std::erase_if(
       tokens_, [now = std::chrono::system_clock::now()](const auto& t) { return t.second <= now; });

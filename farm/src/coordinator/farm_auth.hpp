@@ -3,8 +3,9 @@
 // Who may speak on the farm socket (docs/protocol.md, "Authentication").
 // Internal to the coordinator: the ZAP handler asks it at each CURVE
 // handshake, the frame dispatcher at each frame, `ctl nodes token|revoke`
-// change it. Thread-safe (a mutex): join tokens may be made from other
-// threads while the loop thread checks handshakes.
+// change it. Thread-safe: join tokens may be made from other threads while
+// the loop thread checks handshakes; a token's database write happens
+// outside the lock the checks take.
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -79,7 +80,8 @@ class farm_auth {
   farm_auth() = default;
   result<void> persist(const char* what, const std::function<void(pqxx::work&)>& body);
 
-  std::mutex mutex_;
+  std::mutex mutex_;     ///< the maps below
+  std::mutex db_mutex_;  ///< conn_ (taken inside mutex_ when both are held, never around it)
   std::string dsn_;
   std::unique_ptr<pqxx::connection> conn_;
   curve_keypair server_;

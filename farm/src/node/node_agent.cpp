@@ -501,16 +501,22 @@ result<farm_credentials> node_credentials(const node_agent_options& options) {
     return token.error();
   }
   if (!kept) {
+    // The new key is kept before it is offered for enrolment: a node that
+    // dies after the coordinator enrolled it still has the key.
     auto keys = generate_curve_keypair();
     if (!keys) {
       return keys.error();
     }
     credentials.client = *keys;
+    credentials.server_public_key = token->server_public_key;
+    if (auto written = write_farm_credentials(file, credentials); !written) {
+      return written.error();
+    }
   }
+  // The file keeps naming the farm the key is enrolled with until the new
+  // one answers `enrolled`: a token of the wrong farm, or one that expired,
+  // does not cost the node its place in its own farm.
   credentials.server_public_key = token->server_public_key;
-  if (auto written = write_farm_credentials(file, credentials); !written) {
-    return written.error();
-  }
   return credentials;
 }
 

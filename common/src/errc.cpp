@@ -26,6 +26,10 @@ std::string_view to_string(common_errc code) noexcept {
       return "timeout";
     case common_errc::interrupted:
       return "interrupted";
+    case common_errc::transport:
+      return "transport";
+    case common_errc::invalid_response:
+      return "invalid_response";
   }
   return "unknown";
 }

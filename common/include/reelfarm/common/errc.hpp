@@ -15,6 +15,8 @@ enum class common_errc {
   process,               ///< a child process could not be started or failed
   timeout,               ///< something did not happen in the time allowed
   interrupted,           ///< stopped by a signal (SIGINT/SIGTERM)
+  transport,             ///< a network request got no complete answer (refused, reset)
+  invalid_response,      ///< a peer answered something unusable (e.g. a body over its bound)
 };
 
 std::string_view category_of(common_errc) noexcept;

@@ -2,64 +2,30 @@
 
 #include <chrono>
 #include <cstddef>
-#include <memory>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
 
-#include "reelfarm/common/result.hpp"
+#include "reelfarm/common/http_client.hpp"
 
 namespace reelfarm::youtube {
 
-/// One HTTP request. `body` is a view so a chunk of a film is sent from the
-/// caller's buffer without a copy.
-struct http_request {
-  std::string method = "GET";
-  std::string url;
-  std::vector<std::string> headers;  ///< "Name: value"
-  std::string_view body;
-  /// Whole-request limit; 0: the client's default.
-  std::chrono::milliseconds timeout{0};
-};
+using http_request = http::request;
+using http_response = http::response;
+using http::url_encode;
+using http::url_for_logs;
 
-/// One HTTP response; header names in lower case.
-struct http_response {
-  long status = 0;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-
-  /// The first header named `name` (lower case), or "".
-  std::string header(std::string_view name) const;
-};
-
-/// A libcurl easy handle reused across requests (connections kept alive).
-/// Response bodies are bounded: a larger one is an error, never read on.
-/// Not thread-safe: one per thread.
+/// The common HTTP client with its failures in YouTube's error codes
+/// (transport, timeout, invalid_response), which the upload worker's retry
+/// rules read. Not thread-safe: one per thread.
 class http_client {
  public:
   http_client(std::chrono::milliseconds timeout, std::chrono::milliseconds connect_timeout,
-              std::size_t max_body = 1 << 20);
-  ~http_client();
-  http_client(const http_client&) = delete;
-  http_client& operator=(const http_client&) = delete;
+              std::size_t max_body = 1 << 20)
+      : client_(timeout, connect_timeout, max_body) {}
 
-  /// Performs the request; fails with youtube_errc::timeout or ::transport
-  /// when no complete response arrived, ::invalid_response when the body
-  /// exceeds the bound. Error messages name the method and the URL without
-  /// its query (an upload session URI's query is a credential).
+  /// http::client::perform, errors as youtube_errc.
   result<http_response> perform(const http_request& request);
 
  private:
-  struct impl;
-  std::unique_ptr<impl> impl_;
+  http::client client_;
 };
-
-/// Percent-encodes `text` for a query string or a form body (RFC 3986
-/// unreserved characters stay as they are).
-std::string url_encode(std::string_view text);
-
-/// `url` without its query and fragment: what logs and errors may show.
-std::string url_for_logs(std::string_view url);
 
 }  // namespace reelfarm::youtube

@@ -2,9 +2,9 @@
 
 #include <functional>
 
+#include "reelfarm/common/backoff.hpp"
 #include "reelfarm/common/result.hpp"
 #include "reelfarm/youtube/access_token_cache.hpp"
-#include "reelfarm/youtube/backoff.hpp"
 #include "reelfarm/youtube/http_client.hpp"
 
 namespace reelfarm::youtube {

@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reelfarm/common/backoff.hpp"
 #include "reelfarm/common/result.hpp"
 #include "reelfarm/youtube/access_token_cache.hpp"
-#include "reelfarm/youtube/backoff.hpp"
 #include "reelfarm/youtube/http_client.hpp"
 #include "reelfarm/youtube/youtube_options.hpp"
 

@@ -1,9 +1,9 @@
-#include "reelfarm/youtube/backoff.hpp"
+#include "reelfarm/common/backoff.hpp"
 
 #include <algorithm>
 #include <thread>
 
-namespace reelfarm::youtube {
+namespace reelfarm {
 
 std::chrono::milliseconds backoff::delay(int attempt) {
   const auto shift = std::clamp(attempt, 0, 20);
@@ -27,4 +27,4 @@ bool backoff::wait(int attempt, const std::function<bool()>& stop) {
   return !(stop && stop());
 }
 
-}  // namespace reelfarm::youtube
+}  // namespace reelfarm

@@ -4,9 +4,9 @@
 #include <functional>
 #include <random>
 
-namespace reelfarm::youtube {
+namespace reelfarm {
 
-/// Capped exponential backoff with "equal jitter", as Google asks of
+/// Capped exponential backoff with "equal jitter", as Google and Stripe ask of
 /// clients retrying 5xx and network errors: attempt n waits between half
 /// and all of min(cap, base * 2^n).
 class backoff {
@@ -27,4 +27,4 @@ class backoff {
   std::mt19937_64 rng_;
 };
 
-}  // namespace reelfarm::youtube
+}  // namespace reelfarm

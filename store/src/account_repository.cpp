@@ -13,7 +13,8 @@ constexpr const char* user_columns =
     "credits_reset_date - date '1970-01-01', "
     "(extract(epoch FROM created_at) * 1000000)::bigint, "
     "(extract(epoch FROM updated_at) * 1000000)::bigint, "
-    "(extract(epoch FROM last_login_at) * 1000000)::bigint, password_hash";
+    "(extract(epoch FROM last_login_at) * 1000000)::bigint, password_hash, data_sharing_opt_in, "
+    "(extract(epoch FROM data_sharing_opt_in_at) * 1000000)::bigint";
 
 std::chrono::system_clock::time_point from_micros(std::int64_t us) {
   return std::chrono::system_clock::time_point(
@@ -37,6 +38,10 @@ user_account account_from(const pqxx::row& row) {
   u.updated_at = from_micros(row[9].as<std::int64_t>());
   if (!row[10].is_null()) {
     u.last_login_at = from_micros(row[10].as<std::int64_t>());
+  }
+  u.data_sharing_opt_in = row[12].as<bool>();
+  if (!row[13].is_null()) {
+    u.data_sharing_opt_in_at = from_micros(row[13].as<std::int64_t>());
   }
   return u;
 }

@@ -504,4 +504,80 @@ result<ledger_audit> credit_ledger::audit() {
   return report;
 }
 
+result<std::vector<ledger_entry>> credit_ledger::transact(
+    const char* what,
+    const std::function<void(pqxx::transaction_base& tx, std::vector<ledger_entry>& moved)>& body) {
+  std::vector<std::string> plans;
+  auto done = run<std::vector<ledger_entry>>(what, [&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    std::vector<ledger_entry> moved;
+    body(tx, moved);
+    plans.clear();
+    for (const auto& e : moved) {
+      plans.push_back(e.replayed ? std::string() : plan_of(tx, e.user_id));
+    }
+    tx.commit();
+    return moved;
+  });
+  if (done) {
+    for (std::size_t i = 0; i < done->size(); ++i) {
+      refresh_cache((*done)[i]);
+      ledger_metrics::count_movement((*done)[i], plans[i]);
+    }
+  }
+  return done;
+}
+
+ledger_entry credit_ledger::purchase_in(pqxx::transaction_base& tx, const std::string& user_id,
+                                        std::int64_t amount, const std::string& payment_ref,
+                                        const std::string& description, const std::string& key) {
+  validate_amount(amount);
+  validate_key(key);
+  return entry_from(
+      tx.exec_params1(select_from("credit_add($1::uuid, 'purchase', $2::bigint, $3, $4, $5)"),
+                      user_id, amount, description, payment_ref, key));
+}
+
+std::optional<ledger_entry> credit_ledger::renew_in(pqxx::transaction_base& tx,
+                                                    const std::string& user_id,
+                                                    std::int64_t plan_credits,
+                                                    const std::string& description,
+                                                    const std::string& key) {
+  validate_key(key);
+  auto r = tx.exec_params1(select_from("credit_renew($1::uuid, $2::bigint, $3, $4)"), user_id,
+                           plan_credits, description, key);
+  if (r[0].is_null()) {
+    return std::nullopt;
+  }
+  return entry_from(r);
+}
+
+std::optional<ledger_entry> credit_ledger::reverse_in(
+    pqxx::transaction_base& tx, const std::string& user_id, std::int64_t amount,
+    const std::string& payment_ref, const std::string& description, const std::string& key) {
+  validate_amount(amount);
+  validate_key(key);
+  auto r = tx.exec_params1(select_from("credit_reverse($1::uuid, $2::bigint, $3, $4, $5)"), user_id,
+                           amount, payment_ref, description, key);
+  if (r[0].is_null()) {
+    return std::nullopt;
+  }
+  return entry_from(r);
+}
+
+void credit_ledger::set_plan_in(pqxx::transaction_base& tx, const std::string& user_id,
+                                const plan& target,
+                                std::optional<std::chrono::sys_days> renews_on) {
+  std::optional<std::int64_t> days;
+  if (renews_on) {
+    days = days_since_epoch(*renews_on);
+  }
+  tx.exec_params1("SELECT id FROM credit_lock_user($1::uuid)", user_id);
+  tx.exec_params0(
+      "UPDATE users SET plan = $2, credits_unlimited = $3, "
+      "credits_reset_date = CASE WHEN $4::bigint IS NULL THEN NULL "
+      "ELSE date '1970-01-01' + $4::int END, updated_at = now() WHERE id = $1::uuid",
+      user_id, target.name, target.unlimited(), days);
+}
+
 }  // namespace reelfarm

@@ -41,6 +41,7 @@ constexpr const char* checks[] = {
        WHERE amount <= 0
           OR (kind = 'deduction' AND delta NOT IN (-amount, 0))
           OR (kind = 'refund' AND delta NOT IN (amount, 0))
+          OR (kind = 'reversal' AND delta <> -amount)
           OR (kind IN ('purchase', 'grant', 'reset') AND delta <> amount) LIMIT 20)sql",
     // Cancelled before start: never charged. Cancelled after start: never refunded.
     R"sql(SELECT 'job ' || c.job_id || ': cancelled ' ||

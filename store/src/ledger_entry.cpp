@@ -7,8 +7,8 @@
 namespace reelfarm {
 namespace {
 
-constexpr std::array<std::string_view, 5> kind_names = {"purchase", "deduction", "grant", "refund",
-                                                        "reset"};
+constexpr std::array<std::string_view, 6> kind_names = {"purchase", "deduction", "grant",
+                                                        "refund",   "reset",     "reversal"};
 
 }  // namespace
 
@@ -24,7 +24,7 @@ result<credit_kind> parse_credit_kind(std::string_view text) {
   }
   return error(store_errc::invalid_argument, "'" + std::string(text) +
                                                  "' is not a credit transaction kind (purchase, "
-                                                 "deduction, grant, refund, reset)");
+                                                 "deduction, grant, refund, reset, reversal)");
 }
 
 std::string_view to_string(job_charge_state state) noexcept {

@@ -21,6 +21,7 @@ struct families {
   Family<Counter>& refunded;
   Family<Counter>& granted;
   Family<Counter>& purchased;
+  Family<Counter>& reversed;
   Family<Histogram>& duration;
   Family<Counter>& errors;
   Family<Counter>& retries;
@@ -45,6 +46,8 @@ families& get() {
       counter("reelfarm_credits_granted_total",
               "Credits granted (welcome, upgrades, monthly resets, top-ups), by the user's plan"),
       counter("reelfarm_credits_purchased_total", "Credits bought, by the user's plan"),
+      counter("reelfarm_credits_reversed_total",
+              "Unused credits taken back when a payment was refunded, by the user's plan"),
       prometheus::BuildHistogram()
           .Name("reelfarm_ledger_operation_duration_seconds")
           .Help("Duration of one credit ledger call, retries included, by operation")
@@ -75,6 +78,8 @@ Family<Counter>* family_of(credit_kind kind) {
       return &f.granted;
     case credit_kind::purchase:
       return &f.purchased;
+    case credit_kind::reversal:
+      return &f.reversed;
   }
   return nullptr;
 }
@@ -84,7 +89,7 @@ Family<Counter>* family_of(credit_kind kind) {
 void declare_plans(const plan_catalog& plans) {
   auto& f = get();
   for (const auto& p : plans.plans()) {
-    for (auto* fam : {&f.charged, &f.refunded, &f.granted, &f.purchased}) {
+    for (auto* fam : {&f.charged, &f.refunded, &f.granted, &f.purchased, &f.reversed}) {
       fam->Add({{"plan", p.name}});
     }
   }

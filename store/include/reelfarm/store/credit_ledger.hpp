@@ -123,6 +123,42 @@ class credit_ledger {
   /// Translates an exception from the ledger's SQL into an error value.
   static error ledger_error_from(const std::exception& e);
 
+  /// One transaction of a caller that moves credits together with its own
+  /// rows (billing applies a Stripe event and stores its id in the same
+  /// transaction). `body` runs inside it and appends the entries it wrote;
+  /// after the commit they refresh the balance cache and the metrics. A lost
+  /// connection or a serialization conflict runs `body` again from the
+  /// start, so it must only make keyed, repeatable writes and reset anything
+  /// it captured.
+  result<std::vector<ledger_entry>> transact(
+      const char* what,
+      const std::function<void(pqxx::transaction_base& tx, std::vector<ledger_entry>& moved)>&
+          body);
+
+  /// A purchase inside a `transact` body (credit_add 'purchase').
+  static ledger_entry purchase_in(pqxx::transaction_base& tx, const std::string& user_id,
+                                  std::int64_t amount, const std::string& payment_ref,
+                                  const std::string& description, const std::string& key);
+  /// Raises the balance to `plan_credits` once per key (a paid subscription
+  /// period); nullopt when nothing moved (unlimited plan, or the balance
+  /// was already there).
+  static std::optional<ledger_entry> renew_in(pqxx::transaction_base& tx,
+                                              const std::string& user_id, std::int64_t plan_credits,
+                                              const std::string& description,
+                                              const std::string& key);
+  /// Takes back up to `amount` credits of the refunded payment `payment_ref`,
+  /// never more than the balance; nullopt when nothing moved.
+  static std::optional<ledger_entry> reverse_in(pqxx::transaction_base& tx,
+                                                const std::string& user_id, std::int64_t amount,
+                                                const std::string& payment_ref,
+                                                const std::string& description,
+                                                const std::string& key);
+  /// Puts the user on `target` (no credits move; `renew_in` gives a paid
+  /// plan's credits). With `renews_on` the calendar renewal date is set
+  /// (a plan Reelfarm renews itself), else cleared (Stripe renews it).
+  static void set_plan_in(pqxx::transaction_base& tx, const std::string& user_id,
+                          const plan& target, std::optional<std::chrono::sys_days> renews_on);
+
  private:
   template <class T>
   result<T> run(const char* what, const std::function<T(pqxx::connection&)>& body);

@@ -10,7 +10,8 @@
 namespace reelfarm {
 
 /// The kinds of credit movement (credit_transactions.kind).
-enum class credit_kind { purchase, deduction, grant, refund, reset };
+/// A reversal takes back a refunded payment's unused credits.
+enum class credit_kind { purchase, deduction, grant, refund, reset, reversal };
 
 /// "purchase", "deduction", ...
 std::string_view to_string(credit_kind kind) noexcept;

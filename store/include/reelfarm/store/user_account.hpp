@@ -20,6 +20,9 @@ struct user_account {
   std::chrono::system_clock::time_point created_at;
   std::chrono::system_clock::time_point updated_at;
   std::optional<std::chrono::system_clock::time_point> last_login_at;
+  /// The data-sharing opt-in and when it was given (the membership discount).
+  bool data_sharing_opt_in = false;
+  std::optional<std::chrono::system_clock::time_point> data_sharing_opt_in_at;
 };
 
 /// What it takes to sign up.

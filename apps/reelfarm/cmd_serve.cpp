@@ -10,6 +10,7 @@
 #include "health_listener.hpp"
 #include "leader_election.hpp"
 #include "reelfarm/actors/render_service.hpp"
+#include "reelfarm/billing/billing_service.hpp"
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/common/metrics.hpp"
 #include "reelfarm/common/signals.hpp"
@@ -97,6 +98,12 @@ class coordinator_role {
     pool_ = std::make_unique<pg_pool>(dsn, 4);
     jobs_ = std::make_unique<job_repository>(*pool_);
     ledger_ = std::make_unique<credit_ledger>(*pool_, plans);
+    if (auto billing = billing::options_from(cfg.billing); !billing) {
+      return billing.error();
+    } else if (billing->enabled()) {
+      stripe_ = std::make_unique<billing::stripe_client>(billing->stripe);
+      billing_ = std::make_unique<billing::billing_service>(*billing, *pool_, *ledger_, *stripe_);
+    }
     std::error_code ec;
     std::filesystem::create_directories(media_dir, ec);
     actors::job_context ctx{jobs_.get(), plans, cfg.planner, media_dir};
@@ -154,7 +161,8 @@ class coordinator_role {
     }
   }
 
-  // The ledger's housekeeping: monthly allowances that fell due, and the
+  // The ledger's housekeeping: monthly allowances that fell due, subscriptions
+  // whose grace period ran out, and the
   // invariant audit (its outcome is the reelfarm_ledger_audit_problems
   // gauge the LedgerInvariantFailing alert watches).
   void ledger_chores() {
@@ -163,6 +171,14 @@ class coordinator_role {
       log::warn("serve", "monthly credit resets failed", {{"error", renewed.error().message()}});
     } else if (*renewed > 0) {
       log::info("serve", "monthly credits renewed", {{"users", *renewed}});
+    }
+    if (billing_) {
+      if (auto lapsed = billing_->expire_overdue(std::chrono::system_clock::now()); !lapsed) {
+        log::warn("serve", "lapsing overdue subscriptions failed",
+                  {{"error", lapsed.error().message()}});
+      } else if (*lapsed > 0) {
+        log::info("serve", "overdue subscriptions lapsed", {{"subscriptions", *lapsed}});
+      }
     }
     auto audit = ledger_->audit();
     if (!audit) {
@@ -178,6 +194,8 @@ class coordinator_role {
   std::unique_ptr<farm::coordinator> coordinator_;
   std::unique_ptr<pg_pool> pool_;
   std::unique_ptr<credit_ledger> ledger_;
+  std::unique_ptr<billing::stripe_client> stripe_;
+  std::unique_ptr<billing::billing_service> billing_;  ///< null without billing
   std::unique_ptr<job_repository> jobs_;
   std::unique_ptr<actors::render_service> service_;
   std::thread farm_thread_;
@@ -220,7 +238,6 @@ gateway::gateway_options gateway_options_from(const gateway_settings& g) {
   o.limits.per_user = g.rate_limit_per_user;
   o.limits.per_ip = g.rate_limit_per_ip;
   o.limits.login_per_ip = g.rate_limit_login_per_ip;
-  o.allow_self_topup = g.allow_self_topup;
   o.trusted_proxies = split_commas(g.trusted_proxies);
   o.max_streams_per_user = static_cast<std::size_t>(g.max_streams_per_user);
   return o;
@@ -435,7 +452,12 @@ int cmd_serve(const std::vector<std::string>& args, const global_options& option
         cfg->planner,
         yt};
     auto gateway_options = gateway_options_from(cfg->gateway);
-    gateway_options.stripe_webhook_secret = cfg->billing.stripe_webhook_secret;
+    if (auto billing = billing::options_from(cfg->billing); !billing) {
+      std::fprintf(stderr, "reelfarm serve: %s\n", billing.error().message().c_str());
+      return exit_failure;
+    } else {
+      gateway_options.billing = std::move(billing).value();
+    }
     if (auto key = token_signing_key(**services, gateway_options.jwt_secret); !key) {
       std::fprintf(stderr, "reelfarm serve: %s\n", key.error().message().c_str());
       return exit_failure;

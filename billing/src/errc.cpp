@@ -18,6 +18,22 @@ std::string_view to_string(billing_errc code) noexcept {
       return "invalid_event";
     case billing_errc::ledger:
       return "ledger";
+    case billing_errc::not_ready:
+      return "not_ready";
+    case billing_errc::stripe_refused:
+      return "stripe_refused";
+    case billing_errc::stripe_card:
+      return "stripe_card";
+    case billing_errc::stripe_auth:
+      return "stripe_auth";
+    case billing_errc::stripe_unavailable:
+      return "stripe_unavailable";
+    case billing_errc::stripe_bad_response:
+      return "stripe_bad_response";
+    case billing_errc::invalid_request:
+      return "invalid_request";
+    case billing_errc::conflict:
+      return "conflict";
   }
   return "unknown";
 }

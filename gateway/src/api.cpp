@@ -311,6 +311,8 @@ api_state::api_state(const gateway_options& o, const gateway_backends& b, passwo
       pool(b.postgres_dsn, b.postgres_pool_size),
       cache(b.redis_url),
       ledger(pool, b.plans, &cache),
+      stripe(o.billing.stripe),
+      billing(o.billing, pool, ledger, stripe),
       accounts(pool, b.plans, cost),
       projects(pool),
       jobs(pool),

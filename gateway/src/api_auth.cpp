@@ -221,8 +221,9 @@ http_response get_me(api_state& s, request_context& ctx) {
 }
 
 http_response put_me(api_state& s, request_context& ctx) {
-  static constexpr std::array<field_spec, 3> fields{{
+  static constexpr std::array<field_spec, 4> fields{{
       {"full_name", json_kind::string, false, 200},
+      {"data_sharing_opt_in", json_kind::boolean, false, 0},
       {"password", json_kind::string, false, 1024},
       {"current_password", json_kind::string, false, 1024},
   }};
@@ -257,6 +258,11 @@ http_response put_me(api_state& s, request_context& ctx) {
       // access and refresh tokens issued so far are refused. The console
       // gets a fresh session in its cookies; API clients sign in again.
       if (auto r = end_all_sessions(s, user->id); !r) {
+        return from_error(r.error(), ctx.request);
+      }
+    }
+    if (auto opt = body.find("data_sharing_opt_in"); opt != body.end()) {
+      if (auto r = s.directory.set_data_sharing(user->id, opt->get<bool>()); !r) {
         return from_error(r.error(), ctx.request);
       }
     }
@@ -303,6 +309,10 @@ nlohmann::json user_json(const user_account& user) {
                       {"created_at", iso_time(user.created_at)}};
   j["last_login_at"] =
       user.last_login_at ? nlohmann::json(iso_time(*user.last_login_at)) : nlohmann::json(nullptr);
+  j["data_sharing_opt_in"] = user.data_sharing_opt_in;
+  j["data_sharing_opt_in_at"] = user.data_sharing_opt_in_at
+                                    ? nlohmann::json(iso_time(*user.data_sharing_opt_in_at))
+                                    : nlohmann::json(nullptr);
   j["credits_reset_date"] = nullptr;
   if (user.credits_reset_date) {
     std::chrono::year_month_day day{*user.credits_reset_date};

@@ -125,12 +125,16 @@ http_response purchase(api_state& s, request_context& ctx) {
     }
     auto ref = string_field(body, "payment_ref");
     auto description = string_field(body, "description", admin ? "grant" : "top-up");
-    if (!admin && (!s.options.allow_self_topup || ref.empty())) {
+    if (!admin) {
+      // A payment reference from the caller proves nothing: credits are
+      // bought through Checkout and arrive with Stripe's signed webhook.
       return error_response(403, "forbidden",
-                            s.options.allow_self_topup
-                                ? "a top-up needs the payment provider's 'payment_ref'"
-                                : "self-service top-ups need a payment provider, which is not "
-                                  "configured; ask an administrator");
+                            s.options.billing.enabled()
+                                ? "buy credits with POST /api/v1/billing/checkout "
+                                  "{\"credit_pack\": ...}; they arrive when Stripe confirms the "
+                                  "payment"
+                                : "credits are granted by an administrator on this farm (billing "
+                                  "is not configured)");
     }
     auto entry = ref.empty() ? s.ledger.grant(target, amount, description, *key)
                              : s.ledger.purchase(target, amount, ref, description, *key);
@@ -141,9 +145,15 @@ http_response purchase(api_state& s, request_context& ctx) {
   });
 }
 
-// Plans are bought, never claimed: the old free upgrade route answers as a
-// billing route does while no payment provider is configured.
-http_response upgrade(api_state&, request_context&) {
+// Plans are bought, never claimed: the old free upgrade route points to
+// Checkout (or, without billing, to an administrator).
+http_response upgrade(api_state& s, request_context&) {
+  if (s.options.billing.enabled()) {
+    return error_response(403, "forbidden",
+                          "plans are bought: POST /api/v1/billing/checkout {\"plan\": ...} "
+                          "answers a Stripe Checkout URL; the plan starts when Stripe confirms "
+                          "the payment");
+  }
   return error_response(503, "billing_disabled",
                         "plans are bought through the payment provider, which this farm has "
                         "not set up; an administrator can change a plan "

@@ -14,6 +14,7 @@
 
 #include "job_status_cache.hpp"
 #include "reelfarm/actors/job_control.hpp"
+#include "reelfarm/billing/billing_service.hpp"
 #include "reelfarm/gateway/api.hpp"
 #include "reelfarm/gateway/client_address.hpp"
 #include "reelfarm/gateway/json_input.hpp"
@@ -48,6 +49,8 @@ struct api_state {
   pg_pool pool;
   balance_cache cache;
   credit_ledger ledger;
+  billing::stripe_client stripe;     ///< fails billing_errc::disabled without a key
+  billing::billing_service billing;  ///< checkout, portal, invoices (options.billing)
   account_repository accounts;
   project_repository projects;
   job_repository jobs;

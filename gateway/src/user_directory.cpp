@@ -101,6 +101,23 @@ result<void> user_directory::set_full_name(const std::string& user_id,
   return ok();
 }
 
+result<void> user_directory::set_data_sharing(const std::string& user_id, bool opt_in) {
+  auto done = with_connection(pool_, "update the data-sharing choice", [&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec_params0(
+        "UPDATE users SET data_sharing_opt_in = $2, data_sharing_opt_in_at = CASE "
+        "WHEN NOT $2 THEN NULL WHEN data_sharing_opt_in THEN data_sharing_opt_in_at "
+        "ELSE now() END, updated_at = now() WHERE id = $1::uuid",
+        user_id, opt_in);
+    tx.commit();
+    return nlohmann::json();
+  });
+  if (!done) {
+    return std::move(done).error();
+  }
+  return ok();
+}
+
 result<nlohmann::json> user_directory::credit_history(const std::string& user_id, int limit,
                                                       std::int64_t before_id) {
   return with_connection(pool_, "read the credit history", [&](pqxx::connection& c) {

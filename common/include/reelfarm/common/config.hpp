@@ -62,7 +62,6 @@ struct gateway_settings {
   int rate_limit_per_user = 600;
   int rate_limit_per_ip = 1200;
   int rate_limit_login_per_ip = 10;
-  bool allow_self_topup = false;
   int max_streams_per_user = 8;  ///< event streams and large downloads open at once per user
 };
 
@@ -136,6 +135,18 @@ struct billing_settings {
   /// The webhook endpoint's signing secret (`whsec_...` from Stripe's
   /// dashboard); empty: the webhook route answers 503 billing_disabled.
   std::string stripe_webhook_secret;
+  /// The API secret key (sk_live_... / sk_test_...); empty: billing is off.
+  std::string stripe_secret_key;
+  std::string stripe_api_base = "https://api.stripe.com";
+  std::string currency = "usd";
+  /// "name:credits:price_cents,..." (billing::parse_credit_packs).
+  std::string credit_packs = "small:100:1000,medium:500:4500,large:1000:8000";
+  /// The Stripe coupon opted-in users get (created by Reelfarm if missing).
+  std::string data_sharing_coupon = "reelfarm-data-sharing-10";
+  /// Where Checkout and the customer portal send the browser back.
+  std::string return_url = "http://127.0.0.1:8080/console/#/billing";
+  /// How long a subscription whose renewal failed keeps its plan.
+  std::chrono::milliseconds grace_period{7LL * 24 * 3600 * 1000};
 };
 
 /// The whole configuration of a `reelfarm` process: defaults, then the YAML

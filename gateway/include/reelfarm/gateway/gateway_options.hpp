@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "reelfarm/billing/billing_options.hpp"
+
 namespace reelfarm::gateway {
 
 /// Login attempts per account (the email a login names, whether or not it
@@ -68,9 +70,9 @@ struct gateway_options {
   /// HS256 key (at least 32 bytes). Empty: a random key per process, so
   /// tokens do not survive a restart (fine for tests, warned in logs).
   std::string jwt_secret;
-  /// The Stripe webhook endpoint's signing secret (billing.stripe_webhook_secret,
-  /// `whsec_...`); empty: POST /api/v1/billing/webhook answers 503.
-  std::string stripe_webhook_secret;
+  /// Payments through Stripe (config section `billing`); off unless both
+  /// keys are set: the billing routes answer 503 billing_disabled.
+  billing::billing_options billing;
   std::string jwt_issuer = "reelfarm";
   /// An API client refreshes with its refresh token (ctl does by itself); a
   /// short life bounds a leaked token even where revocation cannot reach it.
@@ -101,9 +103,6 @@ struct gateway_options {
   /// An entry that is not a network fails api::create, naming it.
   std::vector<std::string> trusted_proxies;
   rate_limit limits;
-  /// Lets creators top up their own credits with a payment reference. Off
-  /// until a payment provider verifies references; admins can always grant.
-  bool allow_self_topup = false;
   /// Argon2id cost for new passwords (0 ops: the store's default).
   unsigned long long password_ops = 0;
   std::size_t password_memory = 0;

@@ -34,6 +34,9 @@ class user_directory {
                                                     const std::string& session);
   /// Sets the display name.
   result<void> set_full_name(const std::string& user_id, const std::string& full_name);
+  /// Opts the user in to (or out of) sharing their outputs; the moment of
+  /// opting in is kept until they opt out (the membership discount).
+  result<void> set_data_sharing(const std::string& user_id, bool opt_in);
   /// {"items":[entry...],"next_before":id|null}: transactions older than
   /// `before_id` (0: the newest), newest first.
   result<nlohmann::json> credit_history(const std::string& user_id, int limit,

@@ -162,7 +162,8 @@ result<prepared_job> prepare_job(const job_context& ctx, const job_record& job) 
       r.image = image->second.path;
     }
   }
-  out.cost_credits = render_cost(priced);
+  out.price = price_render(priced, ctx.prices);
+  out.cost_credits = out.price.total();
   return out;
 }
 

@@ -469,12 +469,32 @@ std::vector<reference_record> plan_references(const screenplay::plan& plan) {
   return out;
 }
 
-std::int64_t render_cost(const std::vector<shot_record>& shots) {
-  std::int64_t ms = 0;
+render_price price_render(const std::vector<shot_record>& shots, const generation_prices& prices) {
+  render_price out;
   for (const auto& s : shots) {
-    ms += s.has_segment() ? 0 : s.duration_ms;
+    if (s.has_segment()) {
+      continue;
+    }
+    json lease = json::parse(s.spec_json, nullptr, false);
+    const auto backend = lease_backend(s.spec_json);
+    if (backend == "animatic") {
+      ++out.animatic_shots;
+      out.animatic_ms += s.duration_ms;
+    } else if (lease.is_object() && lease.contains("references") &&
+               lease["references"].is_array() && !lease["references"].empty()) {
+      ++out.i2v_shots;
+      out.generation_credits += prices.i2v;
+    } else {
+      ++out.t2v_shots;
+      out.generation_credits += prices.t2v;
+    }
   }
-  return screenplay::cost_credits(std::chrono::milliseconds(ms));
+  out.animatic_credits = screenplay::cost_credits(std::chrono::milliseconds(out.animatic_ms));
+  return out;
+}
+
+std::int64_t render_cost(const std::vector<shot_record>& shots, const generation_prices& prices) {
+  return price_render(shots, prices).total();
 }
 
 }  // namespace reelfarm::actors

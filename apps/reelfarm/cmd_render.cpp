@@ -454,7 +454,9 @@ int run_render(render_run& run, const std::string& script) {
   }
   job_repository jobs(pool);
   auto media = run.data / "media";
-  actors::job_context ctx{&jobs, ledger.plans(), run.cfg.planner, media};
+  actors::job_context ctx{
+      &jobs, ledger.plans(), run.cfg.planner, media,
+      actors::generation_prices{run.cfg.planner.t2v_credits, run.cfg.planner.i2v_credits}};
   // The screenplay casts itself: rendering the same file again makes the same film.
   nlohmann::json settings_doc = {{"seed", actors::screenplay_seed(script)}};
   if (!run.args.resolution.empty()) {

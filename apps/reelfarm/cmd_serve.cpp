@@ -106,7 +106,9 @@ class coordinator_role {
     }
     std::error_code ec;
     std::filesystem::create_directories(media_dir, ec);
-    actors::job_context ctx{jobs_.get(), plans, cfg.planner, media_dir};
+    actors::job_context ctx{
+        jobs_.get(), plans, cfg.planner, media_dir,
+        actors::generation_prices{cfg.planner.t2v_credits, cfg.planner.i2v_credits}};
     auto service = actors::render_service::create({ctx, coordinator_.get(), redis_url});
     if (!service) {
       return service.error();

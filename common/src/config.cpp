@@ -176,6 +176,12 @@ const std::vector<key_spec>& schema() {
        duration_field{[](config& c) -> milliseconds& { return c.planner.min_shot; }}, 500, 60000},
       {"planner", "max_shot", "Longest shot the planner makes; longer text is held this long.",
        duration_field{[](config& c) -> milliseconds& { return c.planner.max_shot; }}, 1000, 600000},
+      {"planner", "t2v_credits",
+       "Credits a provider shot generated from its text alone (t2v) costs.",
+       integer_field{[](config& c) -> int& { return c.planner.t2v_credits; }}, 0, 10000},
+      {"planner", "i2v_credits",
+       "Credits a provider shot generated from reference images (i2v) costs.",
+       integer_field{[](config& c) -> int& { return c.planner.i2v_credits; }}, 0, 10000},
       {"farm", "bind",
        "ZeroMQ endpoint the coordinator listens on for render nodes (tcp://HOST:PORT; port * "
        "or 0: one the OS picks, printed by serve).",

@@ -187,7 +187,8 @@ std::optional<http_response> precheck(api_state& s, request_context& ctx,
   }
   plan_out = {{"shots", prepared->shots.size()},
               {"duration_seconds", static_cast<double>(prepared->duration.count()) / 1000.0},
-              {"cost_credits", prepared->cost_credits}};
+              {"cost_credits", prepared->cost_credits},
+              {"price", price_json(prepared->price, s.job_ctx.prices)}};
   if (user->credits_unlimited || prepared->cost_credits == 0) {
     return std::nullopt;
   }

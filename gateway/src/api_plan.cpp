@@ -52,16 +52,37 @@ json plan_json(const screenplay::plan& plan) {
           {"cost_credits", screenplay::cost_credits(plan.duration)}};
 }
 
+// The price of the film the preview would render with `settings`: its
+// shots as planned (a character with an image given makes its provider
+// shots image-to-video), priced as the render will be.
+actors::render_price preview_price(const api_state& s, const screenplay::plan& plan,
+                                   actors::render_settings settings, const std::string& user) {
+  for (const auto& c : plan.characters) {
+    if (!c.image.empty() && !settings.character_images.contains(c.name)) {
+      settings.character_images[c.name] = {c.image, ""};
+    }
+  }
+  for (auto& [name, image] : settings.character_images) {
+    image.sha256 = "preview";  // stored (and hashed) only when the render starts
+  }
+  auto shots = actors::plan_shots(plan, settings,
+                                  actors::media_layout(s.job_ctx.media_dir, user, "preview"));
+  return actors::price_render(shots, s.job_ctx.prices);
+}
+
 http_response preview(api_state& s, request_context& ctx) {
   static constexpr std::array<field_spec, 2> fields{{
       {"script", json_kind::string, true, 0},
       {"settings", json_kind::object, false, 0},
   }};
   return with_json(ctx.request, fields, [&](const json& body) {
+    actors::render_settings settings;
     if (body.contains("settings")) {
-      if (auto settings = actors::parse_render_settings(body["settings"].dump()); !settings) {
-        return error_response(422, "invalid_settings", settings.error().message());
+      auto parsed = actors::parse_render_settings(body["settings"].dump());
+      if (!parsed) {
+        return error_response(422, "invalid_settings", parsed.error().message());
       }
+      settings = std::move(*parsed);
     }
     auto doc = screenplay::parse_fountain(string_field(body, "script"));
     if (!doc) {
@@ -73,6 +94,9 @@ http_response preview(api_state& s, request_context& ctx) {
       return error_response(422, "invalid_screenplay", plan.error().message());
     }
     auto out = plan_json(*plan);
+    auto price = preview_price(s, *plan, settings, ctx.caller->user_id);
+    out["cost_credits"] = price.total();
+    out["price"] = price_json(price, s.job_ctx.prices);
     // Against the caller's plan: the longest film it allows and the balance,
     // so the page can say "this needs an upgrade" before the render is refused.
     auto user = s.accounts.get(ctx.caller->user_id);
@@ -95,6 +119,19 @@ http_response preview(api_state& s, request_context& ctx) {
 }
 
 }  // namespace
+
+json price_json(const actors::render_price& price, const actors::generation_prices& p) {
+  return {{"total_credits", price.total()},
+          {"animatic",
+           {{"shots", price.animatic_shots},
+            {"seconds", static_cast<double>(price.animatic_ms) / 1000.0},
+            {"credits", price.animatic_credits},
+            {"rule", "3 credits per started minute"}}},
+          {"generations",
+           {{"t2v", {{"shots", price.t2v_shots}, {"credits_each", p.t2v}}},
+            {"i2v", {{"shots", price.i2v_shots}, {"credits_each", p.i2v}}},
+            {"credits", price.generation_credits}}}};
+}
 
 void add_plan_routes(api_state& s) {
   s.routes.add({"POST", "/api/v1/plan", access::creator, limit_class::standard, true,

@@ -124,6 +124,9 @@ std::variant<page_params, http_response> read_page(const http_request& request);
 std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t min,
                                           std::int64_t max);
 
+/// What a render costs, and of what (the plan preview and POST .../render).
+nlohmann::json price_json(const actors::render_price& price, const actors::generation_prices& p);
+
 /// A user as the API shows it.
 nlohmann::json user_json(const user_account& user);
 

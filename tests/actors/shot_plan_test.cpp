@@ -140,6 +140,44 @@ TEST_CASE("only shots to render are charged, 3 credits per started minute", "[ac
   CHECK(render_cost(shots) == 0);
 }
 
+TEST_CASE("provider shots are priced per generation, the animatic by the minute", "[actors]") {
+  media_layout layout("/m", "u", "p");
+  auto plan = plan_of(script);
+  auto animatic = plan_shots(plan, render_settings{}, layout);
+  REQUIRE(animatic.size() >= 3);
+  const auto by_minute = render_cost(animatic);
+  auto a = price_render(animatic);
+  CHECK(a.animatic_shots == static_cast<int>(animatic.size()));
+  CHECK(a.generation_credits == 0);
+  CHECK(a.total() == by_minute);
+
+  // Every shot on a provider: one text-to-video generation each.
+  render_settings provider;
+  provider.backend = "replicate";
+  auto t2v = price_render(plan_shots(plan, provider, layout));
+  CHECK(t2v.animatic_shots == 0);
+  CHECK(t2v.animatic_credits == 0);
+  CHECK(t2v.t2v_shots == static_cast<int>(animatic.size()));
+  CHECK(t2v.total() == 5 * static_cast<std::int64_t>(animatic.size()));
+
+  // One shot moved to a provider, with a character's reference image: that
+  // shot is image-to-video, the rest stay on the animatic's minute price.
+  render_settings mixed;
+  const auto& first = animatic.front().shot_id;
+  mixed.shot_backends[first] = "comfyui";
+  for (const auto& c : plan.characters) {
+    mixed.character_images[c.name] = {"references/" + c.name + ".png", "abc123"};
+  }
+  auto priced = plan_shots(plan, mixed, layout);
+  auto m = price_render(priced, generation_prices{4, 9});
+  CHECK(m.animatic_shots == static_cast<int>(animatic.size()) - 1);
+  CHECK(m.t2v_shots + m.i2v_shots == 1);
+  CHECK(m.generation_credits == (m.i2v_shots == 1 ? 9 : 4));
+  // A rendered (reused) provider shot is not charged again.
+  priced.front().status = "reused";
+  CHECK(price_render(priced, generation_prices{4, 9}).generation_credits == 0);
+}
+
 TEST_CASE("render settings are checked", "[actors]") {
   auto s = parse_render_settings(R"({"resolution":"640x360","fps":12})");
   REQUIRE(s);

@@ -39,7 +39,7 @@ namespace {
 
 const fs::path source = REELFARM_SOURCE_DIR;
 
-constexpr const char* screenplay = R"(Title: Night Shift
+constexpr const char* night_shift_script = R"(Title: Night Shift
 
 INT. CONTROL ROOM - NIGHT
 
@@ -296,7 +296,7 @@ TEST_CASE("a real Prometheus evaluates every panel and alert against a rendering
   auto user = accounts.create({"metrics@test.io", "pw-123456", "M", "creator"});
   REQUIRE(user);
   REQUIRE(ledger.change_plan(user->id, "pro", "to-pro"));
-  auto project = jobs.create_project(user->id, "Night Shift", screenplay,
+  auto project = jobs.create_project(user->id, "Night Shift", night_shift_script,
                                      R"({"resolution":"160x90","fps":8})");
   REQUIRE(project);
   auto job = jobs.create(user->id, *project, "render", R"({"resolution":"160x90","fps":8})");

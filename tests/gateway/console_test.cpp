@@ -84,6 +84,22 @@ TEST_CASE("POST /plan previews scenes, shots, characters, length and price", "[g
   CHECK(plan["plan"] == "free");
   CHECK(plan["fits_plan"] == true);
   CHECK(plan["affordable"] == true);
+  CHECK(plan["price"]["animatic"]["credits"] == 3);
+  CHECK(plan["price"]["generations"]["credits"] == 0);
+
+  // On a paid provider every shot is one generation (5 credits from its
+  // text, 8 from a character's reference image): a Free balance no longer
+  // covers it, and the preview says so before anything is charged.
+  auto provider =
+      env.send("POST", "/api/v1/plan",
+               {{"script", short_script}, {"settings", {{"backend", "replicate"}}}}, {user.auth()});
+  REQUIRE(provider.status == 200);
+  auto priced = provider.json();
+  const auto shots = priced["shots"].get<std::int64_t>();
+  CHECK(priced["price"]["generations"]["t2v"]["shots"] == shots);
+  CHECK(priced["price"]["animatic"]["credits"] == 0);
+  CHECK(priced["cost_credits"] == 5 * shots);
+  CHECK(priced["affordable"] == false);
 
   // Nothing to film, bad settings, no token, a missing field.
   auto empty = env.send("POST", "/api/v1/plan", {{"script", "   \n"}}, {user.auth()});

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "reelfarm/actors/media_layout.hpp"
+#include "reelfarm/actors/shot_plan.hpp"
 #include "reelfarm/common/config.hpp"
 #include "reelfarm/common/result.hpp"
 #include "reelfarm/store/job_repository.hpp"
@@ -21,6 +22,7 @@ struct job_context {
   plan_catalog plans = plan_catalog::defaults();
   planner_settings planner;
   std::filesystem::path media_dir;  ///< the shared media folder nodes write into
+  generation_prices prices;         ///< what a provider shot costs
 };
 
 /// A queued job, planned: its shots (reused ones already marked), references
@@ -32,6 +34,8 @@ struct prepared_job {
   /// For the shots that must render, and for those whose segment is reused
   /// from a job that did not keep its charge (see prepare_job).
   std::int64_t cost_credits = 0;
+  /// What cost_credits is made of.
+  render_price price;
   std::chrono::milliseconds duration{0};
 };
 

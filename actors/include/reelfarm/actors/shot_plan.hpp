@@ -82,8 +82,34 @@ std::vector<shot_record> plan_shots(const screenplay::plan& plan, const render_s
 /// The plan's consistency references as rows to register.
 std::vector<reference_record> plan_references(const screenplay::plan& plan);
 
-/// Credits for the shots that must render (reused ones are not charged twice):
-/// 3 per started minute of their planned length.
-std::int64_t render_cost(const std::vector<shot_record>& shots);
+/// Credits one generation of a paid provider backend (comfyui, replicate,
+/// runpod) costs, by kind (the work log's table; planner.t2v_credits and
+/// planner.i2v_credits).
+struct generation_prices {
+  std::int64_t t2v = 5;  ///< a shot generated from its text alone
+  std::int64_t i2v = 8;  ///< a shot generated from its characters' reference images
+};
+
+/// What the shots that must render cost, and of what: the animatic's shots
+/// together at 3 credits per started minute of their planned length, each
+/// provider shot per generation. Reused shots are not charged twice.
+struct render_price {
+  int animatic_shots = 0;
+  std::int64_t animatic_ms = 0;
+  std::int64_t animatic_credits = 0;
+  int t2v_shots = 0;
+  int i2v_shots = 0;
+  std::int64_t generation_credits = 0;
+
+  std::int64_t total() const noexcept { return animatic_credits + generation_credits; }
+};
+
+/// Prices the shots without a segment (see render_price).
+render_price price_render(const std::vector<shot_record>& shots,
+                          const generation_prices& prices = {});
+
+/// price_render(shots, prices).total().
+std::int64_t render_cost(const std::vector<shot_record>& shots,
+                         const generation_prices& prices = {});
 
 }  // namespace reelfarm::actors

@@ -116,6 +116,9 @@ struct planner_settings {
   std::chrono::milliseconds establishing_shot{3000};
   std::chrono::milliseconds min_shot{2000};
   std::chrono::milliseconds max_shot{20000};
+  /// Credits per provider generation (the animatic is priced by the minute).
+  int t2v_credits = 5;  ///< a shot from its text alone
+  int i2v_credits = 8;  ///< a shot from its characters' reference images
 };
 
 /// The HTTP generation providers render nodes may use (section `providers`):

@@ -383,6 +383,47 @@ async function main() {
     await page.getByRole('link', { name: 'The Keeper' }).waitFor();
     check(await page.getByRole('link', { name: 'Cancelled' }).count() === 0, 'the cancelled project was deleted');
 
+    // --- billing off (no Stripe keys): an explanation, no purchase buttons; the data-sharing opt-in ---
+    await page.getByRole('link', { name: 'Billing', exact: true }).click();
+    await page.getByRole('heading', { name: 'Billing', level: 1 }).waitFor();
+    await page.getByTestId('billing-disabled').waitFor();
+    check((await page.getByTestId('billing-disabled').innerText()).includes('managed by an administrator on this farm'),
+      'billing off: the page explains that an administrator manages plans and credits');
+    const purchase = await page.getByRole('button', { name: /Subscribe|^Buy|Manage payment methods|Cancel plan/ }).count();
+    check(purchase === 0, `billing off: no purchase buttons (${purchase})`);
+    check(await page.locator('[data-nav=billing]').getAttribute('aria-current') === 'page', 'the navigation marks Billing');
+    const optIn = page.getByLabel('Share my outputs for a membership discount');
+    check(!(await optIn.isChecked()), 'not opted in to data sharing at first');
+    check(await page.getByTestId('data-sharing-state').textContent() === 'You have not opted in.', 'the page says so');
+    check((await page.locator('#data-sharing-help').innerText()).includes('10% membership discount'),
+      'the opt-in explains the sharing and the 10% discount');
+    await shot('08b-billing-off');
+    await checkNoDevelopmentTalk(page, 'billing');
+    await optIn.check();
+    await page.waitForFunction(() => /^You opted in on ./.test(document.querySelector('[data-testid=data-sharing-state]').textContent));
+    const optedIn = await page.evaluate(async () => (await fetch('/api/v1/users/me')).json());
+    check(optedIn.data_sharing_opt_in === true && typeof optedIn.data_sharing_opt_in_at === 'string',
+      `the opt-in was saved (PUT /users/me) at ${optedIn.data_sharing_opt_in_at}`);
+    check(await page.getByTestId('data-sharing-state').textContent()
+      === `You opted in on ${await page.evaluate((t) => new Date(t).toLocaleString(), optedIn.data_sharing_opt_in_at)}.`,
+    'the page shows when the opt-in was given');
+    await page.reload();
+    await page.getByTestId('billing-disabled').waitFor();
+    await page.waitForFunction(() => document.getElementById('data-sharing').checked);
+    check(true, 'the opt-in is still on after a reload');
+    await shot('08c-billing-opted-in');
+    await optIn.uncheck();
+    await page.waitForFunction(() => document.querySelector('[data-testid=data-sharing-state]').textContent === 'You have not opted in.');
+    const optedOut = await page.evaluate(async () => (await fetch('/api/v1/users/me')).json());
+    check(optedOut.data_sharing_opt_in === false && optedOut.data_sharing_opt_in_at === null, 'opting out clears the opt-in and its time');
+    // Stripe's return (?checkout=success on the return URL): a notice, then the plain route.
+    await page.goto(farm.base + '/#/billing?checkout=success&session=cs_test_return');
+    await page.getByTestId('checkout-notice').waitFor();
+    check((await page.getByTestId('checkout-notice').textContent()).includes('once Stripe confirms the payment'),
+      'after Checkout the page says the purchase appears once Stripe confirms it');
+    check(page.url().endsWith('#/billing'), `the return parameters are dropped from the address (${page.url()})`);
+    await page.getByTestId('billing-disabled').waitFor();
+
     // --- the phone layout ---
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const phonePage = await phone.newPage();

@@ -6,6 +6,7 @@ import { signInPage, signUpPage } from './auth.js';
 import { projectsPage, newProjectPage } from './projects.js';
 import { projectPage } from './project.js';
 import { creditsPage } from './credits.js';
+import { billingPage } from './billing.js';
 import { operatorsPage } from './operators.js';
 
 /** The signed-in user (GET /users/me), or null. */
@@ -44,7 +45,7 @@ function updateNav() {
   const balance = document.getElementById('balance');
   balance.textContent = user ? (user.credits_unlimited ? '∞' : String(user.credits_balance)) : '';
   balance.setAttribute('aria-label', user ? `balance ${balance.textContent} credits` : '');
-  const current = (location.hash.split('/')[1] || '');
+  const current = routeName();
   for (const link of document.querySelectorAll('[data-nav]')) {
     if (link.dataset.nav === current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -70,10 +71,16 @@ async function signOut() {
 
 const publicRoutes = { signin: signInPage, signup: signUpPage };
 
+/** The route's name: "billing" also for "#/billing?checkout=success&..." (Stripe's return). */
+function routeName() {
+  return (location.hash.split('/')[1] || '').split(/[?&]/)[0];
+}
+
 async function route() {
   leaving();
   leaving = () => {};
-  const [, name = '', id] = location.hash.split('/');
+  const [, , id] = location.hash.split('/');
+  const name = routeName();
   updateNav();
   if (publicRoutes[name]) {
     if (session.user) {
@@ -90,6 +97,7 @@ async function route() {
     case 'new': return newProjectPage();
     case 'project': return projectPage(decodeURIComponent(id || ''));
     case 'credits': return creditsPage();
+    case 'billing': return billingPage();
     case 'operators': return operatorsPage();
     case 'projects': return projectsPage();
     default:

@@ -1,6 +1,7 @@
 // Credits: balance and plan, the ledger (keyset pages) and the plan
-// catalogue. Plans are bought through the payment provider; while the farm
-// has none, an administrator changes plans, so the page only shows them.
+// catalogue. Plans and credit packs are bought on the Billing page (billing.js,
+// Stripe Checkout); where the farm takes no payments an administrator changes
+// them, so this page only shows them.
 import { api } from './api.js';
 import { h, show, errorBox, setError, when, duration } from './ui.js';
 
@@ -19,8 +20,9 @@ export async function creditsPage() {
     h('h1', { text: 'Credits' }), error,
     h('section', { class: 'card', 'aria-labelledby': 'bal' }, h('h2', { id: 'bal', text: 'Balance' }), summary),
     h('section', { class: 'card', 'aria-labelledby': 'plans-title' }, h('h2', { id: 'plans-title', text: 'Plans' }),
-      h('p', { class: 'muted', 'data-testid': 'plans-note',
-        text: 'Plans are paid through the payment provider, which this farm has not set up: ask an administrator to change your plan.' }),
+      h('p', { class: 'muted', 'data-testid': 'plans-note' },
+        'Plans and credit packs are bought on the ', h('a', { href: '#/billing', text: 'Billing page' }),
+        '; where this farm takes no online payments, an administrator changes your plan.'),
       plans),
     h('section', { class: 'card', 'aria-labelledby': 'hist' }, h('h2', { id: 'hist', text: 'History' }),
       h('div', { class: 'scroll' }, h('table', { class: 'list' },

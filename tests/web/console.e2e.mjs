@@ -2,13 +2,17 @@
 // serve` and two `reelfarm node` processes on free ports, then drives
 // Debian's headless Chromium with playwright-core through what a creator
 // and an operator do: sign up, plan preview, render with live progress to
-// 100%, play the film with its subtitles, credits, sign out; an admin drains
-// a node. Screenshots of the main pages go to --out.
+// 100%, play the film with its subtitles, credits, billing off (the
+// explanation, the data-sharing opt-in), sign out; an admin drains a node.
+// Then billing on (issue #20): a second farm paid through the local Stripe
+// (tests/billing/local_stripe): a credit pack bought on Stripe's hosted
+// Checkout page, the webhook, the balance risen. Screenshots go to --out.
 //
 //   node console.e2e.mjs --reelfarm build/apps/reelfarm/reelfarm --out DIR
 //
 // Exit status: 0 passed, 1 failed, 77 skipped (no Chromium).
 import { spawn, execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,10 +65,12 @@ async function checkNoDevelopmentTalk(p, where) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** serve + two animatic nodes in a scratch folder; stop() ends them all. */
+/** serve + `nodes` animatic nodes in a scratch folder; stop() ends them all. */
 class Farm {
-  constructor(binary) {
+  constructor(binary, { env = {}, nodes = 2 } = {}) {
     this.binary = binary;
+    this.env = env;
+    this.nodes = nodes;
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'reelfarm-web-e2e-'));
     // As root the embedded PostgreSQL runs as 'postgres', which must enter it.
     chmodSync(this.dir, 0o755);
@@ -74,7 +80,7 @@ class Farm {
 
   spawnLogged(argv, logFile) {
     const out = openSync(logFile, 'a');
-    const child = spawn(this.binary, argv, { stdio: ['ignore', out, out] });
+    const child = spawn(this.binary, argv, { stdio: ['ignore', out, out], env: { ...process.env, ...this.env } });
     this.children.push(child);
     return child;
   }
@@ -114,10 +120,14 @@ class Farm {
       await sleep(100);
     }
     if (!this.base) throw new Error(`serve did not become ready:\n${this.serveLog()}`);
+    if (this.nodes === 0) {
+      log(`farm up at ${this.base} (no nodes, data ${this.dir})`);
+      return;
+    }
     // Nodes join as an operator's would: a token from `reelfarm ctl nodes token`.
     const token = execFileSync(this.binary, ['--data-dir', this.data, 'ctl', 'nodes', 'token',
       '--coordinator', this.endpoint], { encoding: 'utf8' }).trim();
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < this.nodes; i++) {
       const nodeDir = path.join(this.dir, `node-${i}`);
       mkdirSync(nodeDir, { recursive: true });
       this.spawnLogged(['--log-level', 'warn', 'node', '--join', this.endpoint, '--token', token,
@@ -146,6 +156,63 @@ class Farm {
   }
 }
 
+const STRIPE_KEY = 'sk_test_reelfarm_local';
+const STRIPE_WEBHOOK_SECRET = 'whsec_reelfarm_local_test';
+
+/** The local Stripe (tests/billing/local_stripe) on a port it picks. */
+class LocalStripe {
+  constructor(dir) {
+    this.dir = dir;
+  }
+
+  async start() {
+    const script = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'billing', 'local_stripe', 'local_stripe.py');
+    const portFile = path.join(this.dir, 'stripe.port');
+    const out = openSync(path.join(this.dir, 'stripe.log'), 'a');
+    this.child = spawn('python3', [script, '--port', '0', '--port-file', portFile,
+      '--secret-key', STRIPE_KEY, '--webhook-secret', STRIPE_WEBHOOK_SECRET], { stdio: ['ignore', out, out] });
+    for (let i = 0; i < 300 && !existsSync(portFile); i++) {
+      if (this.child.exitCode !== null) throw new Error('the local Stripe exited');
+      await sleep(100);
+    }
+    if (!existsSync(portFile)) throw new Error('the local Stripe did not start');
+    this.base = `http://127.0.0.1:${readFileSync(portFile, 'utf8').trim()}`;
+    log(`local Stripe at ${this.base}`);
+  }
+
+  async control(p, body) {
+    const res = await fetch(this.base + p, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body || {}),
+    });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }
+
+  stop() {
+    if (this.child && this.child.exitCode === null) this.child.kill('SIGTERM');
+  }
+}
+
+/**
+ * A plain HTTP forwarder on a port the OS picks: the console's address is
+ * needed (Checkout's return URL) before serve has picked the gateway's port.
+ */
+async function startForwarder() {
+  const forwarder = { target: null };
+  forwarder.server = http.createServer((req, res) => {
+    const target = new URL(forwarder.target);
+    const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url,
+      headers: { ...req.headers, host: target.host } }, (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => { res.writeHead(502); res.end(); });
+    req.pipe(upstream);
+  });
+  await new Promise((resolve) => forwarder.server.listen(0, '127.0.0.1', resolve));
+  forwarder.base = `http://127.0.0.1:${forwarder.server.address().port}`;
+  return forwarder;
+}
+
 async function api(base, method, p, body, token) {
   const res = await fetch(`${base}/api/v1${p}`, {
     method,
@@ -153,6 +220,89 @@ async function api(base, method, p, body, token) {
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+/**
+ * Billing on: a second farm (no nodes) paid through the local Stripe. A
+ * creator buys a credit pack on Stripe's hosted Checkout page, comes back to
+ * the console, and sees the credits once Stripe's webhook has reported the
+ * payment.
+ */
+async function billingOn(browser, shot, consoleErrors) {
+  const forwarder = await startForwarder();
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'reelfarm-web-stripe-'));
+  const stripe = new LocalStripe(scratch);
+  let farm;
+  let context;
+  try {
+    await stripe.start();
+    farm = new Farm(path.resolve(args.reelfarm), {
+      nodes: 0,
+      env: {
+        REELFARM_BILLING_STRIPE_SECRET_KEY: STRIPE_KEY,
+        REELFARM_BILLING_STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET,
+        REELFARM_BILLING_STRIPE_API_BASE: stripe.base,
+        REELFARM_BILLING_RETURN_URL: `${forwarder.base}/#/billing`,
+      },
+    });
+    await farm.start();
+    forwarder.target = farm.base;
+    const hook = await stripe.control('/_control/webhook', { url: `${farm.base}/api/v1/billing/webhook` });
+    check(hook.status === 200, 'the local Stripe delivers webhooks to the gateway');
+
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    const reg = await api(farm.base, 'POST', '/auth/register', { email: 'payer@example.com', password: 'a long enough password' });
+    check(reg.status === 201, 'the paying creator registered');
+    await page.goto(forwarder.base + '/#/signin');
+    await page.getByLabel('Email').fill('payer@example.com');
+    await page.getByLabel('Password').fill('a long enough password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await page.getByRole('link', { name: 'Billing', exact: true }).click();
+    await page.getByRole('heading', { name: 'Credit packs' }).waitFor();
+    check(await page.getByTestId('billing-disabled').count() === 0, 'billing on: no "administrator" explanation');
+    check(await page.getByRole('button', { name: /^Subscribe to / }).count() > 0, 'billing on: plans can be subscribed to');
+    check(await page.getByRole('button', { name: 'Manage payment methods' }).count() === 1, 'billing on: the portal button');
+    await page.getByTestId('no-invoices').waitFor();
+    const before = Number((await page.getByTestId('billing-balance').textContent()).split(' ')[0]);
+    await shot('12-billing-on', page);
+    await checkNoDevelopmentTalk(page, 'billing (on)');
+
+    await page.getByRole('button', { name: /^Buy 100 credits/ }).click();
+    await page.waitForURL(/\/c\/pay\//);
+    check(page.url().startsWith(stripe.base), `the browser is on Stripe's hosted Checkout (${page.url()})`);
+    await page.getByRole('button', { name: 'Pay' }).click();
+    await page.waitForURL((u) => u.href.startsWith(forwarder.base));
+    await page.getByTestId('checkout-notice').waitFor();
+    check((await page.getByTestId('checkout-notice').textContent()).includes('once Stripe confirms the payment'),
+      'back from Checkout: the page says the credits follow Stripe\'s confirmation');
+    const delivered = await stripe.control('/_control/webhook/wait', { timeout_s: 20 });
+    check(delivered.status === 200, `Stripe's webhooks were delivered (${(delivered.body && delivered.body.deliveries || []).length})`);
+    await page.waitForFunction((want) => {
+      const el = document.querySelector('[data-testid=billing-balance]');
+      return el && el.textContent === `${want} credits`;
+    }, before + 100, { timeout: 30000 });
+    check(true, `the balance rose by the pack's 100 credits (${before} -> ${before + 100})`);
+    check(await page.locator('#balance').textContent() === String(before + 100), 'the header shows the new balance');
+    await shot('13-billing-paid', page);
+  } catch (err) {
+    console.error('--- serve.log of the billing farm (tail) ---\n' + (farm ? farm.serveLog().split('\n').slice(-40).join('\n') : ''));
+    console.error('--- local Stripe log (tail) ---\n' + (() => {
+      try { return readFileSync(path.join(scratch, 'stripe.log'), 'utf8').split('\n').slice(-20).join('\n'); } catch { return ''; }
+    })());
+    throw err;
+  } finally {
+    if (context) await context.close().catch(() => {});
+    if (farm) await farm.stop();
+    stripe.stop();
+    forwarder.server.close();
+    if (!args.keep) rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 async function main() {
@@ -383,6 +533,47 @@ async function main() {
     await page.getByRole('link', { name: 'The Keeper' }).waitFor();
     check(await page.getByRole('link', { name: 'Cancelled' }).count() === 0, 'the cancelled project was deleted');
 
+    // --- billing off (no Stripe keys): an explanation, no purchase buttons; the data-sharing opt-in ---
+    await page.getByRole('link', { name: 'Billing', exact: true }).click();
+    await page.getByRole('heading', { name: 'Billing', level: 1 }).waitFor();
+    await page.getByTestId('billing-disabled').waitFor();
+    check((await page.getByTestId('billing-disabled').innerText()).includes('managed by an administrator on this farm'),
+      'billing off: the page explains that an administrator manages plans and credits');
+    const purchase = await page.getByRole('button', { name: /Subscribe|^Buy|Manage payment methods|Cancel plan/ }).count();
+    check(purchase === 0, `billing off: no purchase buttons (${purchase})`);
+    check(await page.locator('[data-nav=billing]').getAttribute('aria-current') === 'page', 'the navigation marks Billing');
+    const optIn = page.getByLabel('Share my outputs for a membership discount');
+    check(!(await optIn.isChecked()), 'not opted in to data sharing at first');
+    check(await page.getByTestId('data-sharing-state').textContent() === 'You have not opted in.', 'the page says so');
+    check((await page.locator('#data-sharing-help').innerText()).includes('10% membership discount'),
+      'the opt-in explains the sharing and the 10% discount');
+    await shot('08b-billing-off');
+    await checkNoDevelopmentTalk(page, 'billing');
+    await optIn.check();
+    await page.waitForFunction(() => /^You opted in on ./.test(document.querySelector('[data-testid=data-sharing-state]').textContent));
+    const optedIn = await page.evaluate(async () => (await fetch('/api/v1/users/me')).json());
+    check(optedIn.data_sharing_opt_in === true && typeof optedIn.data_sharing_opt_in_at === 'string',
+      `the opt-in was saved (PUT /users/me) at ${optedIn.data_sharing_opt_in_at}`);
+    check(await page.getByTestId('data-sharing-state').textContent()
+      === `You opted in on ${await page.evaluate((t) => new Date(t).toLocaleString(), optedIn.data_sharing_opt_in_at)}.`,
+    'the page shows when the opt-in was given');
+    await page.reload();
+    await page.getByTestId('billing-disabled').waitFor();
+    await page.waitForFunction(() => document.getElementById('data-sharing').checked);
+    check(true, 'the opt-in is still on after a reload');
+    await shot('08c-billing-opted-in');
+    await optIn.uncheck();
+    await page.waitForFunction(() => document.querySelector('[data-testid=data-sharing-state]').textContent === 'You have not opted in.');
+    const optedOut = await page.evaluate(async () => (await fetch('/api/v1/users/me')).json());
+    check(optedOut.data_sharing_opt_in === false && optedOut.data_sharing_opt_in_at === null, 'opting out clears the opt-in and its time');
+    // Stripe's return (?checkout=success on the return URL): a notice, then the plain route.
+    await page.goto(farm.base + '/#/billing?checkout=success&session=cs_test_return');
+    await page.getByTestId('checkout-notice').waitFor();
+    check((await page.getByTestId('checkout-notice').textContent()).includes('once Stripe confirms the payment'),
+      'after Checkout the page says the purchase appears once Stripe confirms it');
+    check(page.url().endsWith('#/billing'), `the return parameters are dropped from the address (${page.url()})`);
+    await page.getByTestId('billing-disabled').waitFor();
+
     // --- the phone layout ---
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const phonePage = await phone.newPage();
@@ -428,6 +619,7 @@ async function main() {
     const state = await drained.getAttribute('data-state');
     check(state === 'draining' || state === 'drained', `the node ${nodeId} is ${state}`);
     await shot('11-operators-drained');
+    await billingOn(browser, shot, consoleErrors);
     check(consoleErrors.length === 0, `no errors in the browser console${consoleErrors.length ? ': ' + consoleErrors.join(' | ') : ''}`);
     log(`passed; screenshots in ${out}`);
     return 0;

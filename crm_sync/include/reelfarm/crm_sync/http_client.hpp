@@ -1,15 +1,16 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "reelfarm/common/http_client.hpp"
 #include "reelfarm/common/result.hpp"
 
 namespace reelfarm::crm {
 
-/// One HTTP request.
+/// One HTTP request; the body is owned (Salesforce bodies are built per call).
 struct http_request {
   std::string method = "GET";
   std::string url;
@@ -17,35 +18,26 @@ struct http_request {
   std::string body;
 };
 
-/// One HTTP response, headers kept for the few the client reads.
-struct http_response {
-  long status = 0;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  ///< lower-case names
+/// One HTTP response; header names in lower case.
+using http_response = http::response;
 
-  /// The first header named `name` (lower case), or "".
-  std::string header(std::string_view name) const;
-};
-
-/// A libcurl easy handle reused across requests, so connections are kept
-/// alive. Not thread-safe: one per thread.
+/// The common HTTP client with its failures in the CRM's error codes
+/// (transport, timeout), which the drainer's retry rules read. Responses are
+/// bounded (64 MiB: far above any Salesforce answer). Not thread-safe: one
+/// per thread.
 class http_client {
  public:
-  http_client(std::chrono::milliseconds timeout, std::chrono::milliseconds connect_timeout);
-  ~http_client();
-  http_client(const http_client&) = delete;
-  http_client& operator=(const http_client&) = delete;
+  http_client(std::chrono::milliseconds timeout, std::chrono::milliseconds connect_timeout)
+      : client_(timeout, connect_timeout, 64 << 20) {}
 
   /// Performs the request; fails with crm_errc::timeout or crm_errc::transport
   /// when no complete response arrived.
   result<http_response> perform(const http_request& request);
-
   /// Percent-encodes a form or URL component.
-  std::string escape(std::string_view text);
+  std::string escape(std::string_view text) const { return http::url_encode(text); }
 
  private:
-  struct impl;
-  std::unique_ptr<impl> impl_;
+  http::client client_;
 };
 
 }  // namespace reelfarm::crm

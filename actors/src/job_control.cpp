@@ -128,11 +128,7 @@ result<prepared_job> prepare_job(const job_context& ctx, const job_record& job) 
   }
   // Characters' reference images (settings first, then the plan's), stored
   // once by content so every shot of a character passes the same image.
-  for (const auto& c : plan->characters) {
-    if (!c.image.empty() && !settings->character_images.contains(c.name)) {
-      settings->character_images[c.name] = {c.image, ""};
-    }
-  }
+  add_screenplay_images(*settings, *plan);
   for (auto& [name, image] : settings->character_images) {
     auto stored = store_reference_image(ctx.media_dir, job.user_id, image.path);
     if (!stored) {

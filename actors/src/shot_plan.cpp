@@ -235,6 +235,14 @@ std::string casting_seed(const render_settings& settings, const std::string& pro
   return settings.seed.empty() ? project_id : settings.seed;
 }
 
+void add_screenplay_images(render_settings& settings, const screenplay::plan& plan) {
+  for (const auto& c : plan.characters) {
+    if (!c.image.empty() && !settings.character_images.contains(c.name)) {
+      settings.character_images[c.name] = {c.image, ""};
+    }
+  }
+}
+
 std::string lease_backend(const std::string& spec_json) {
   json doc = json::parse(spec_json, nullptr, false);
   if (doc.is_object() && doc.value("backend", json()).is_string()) {

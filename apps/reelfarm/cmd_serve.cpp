@@ -102,7 +102,7 @@ class coordinator_role {
       return billing.error();
     } else if (billing->enabled()) {
       stripe_ = std::make_unique<billing::stripe_client>(billing->stripe);
-      billing_ = std::make_unique<billing::billing_service>(*billing, *pool_, *ledger_, *stripe_);
+      billing_ = std::make_unique<billing::billing_service>(*billing, *ledger_, *stripe_);
     }
     std::error_code ec;
     std::filesystem::create_directories(media_dir, ec);

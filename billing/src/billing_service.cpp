@@ -2,9 +2,9 @@
 
 #include <pqxx/pqxx>
 
-#include <random>
-
+#include "json_fields.hpp"
 #include "reelfarm/billing/errc.hpp"
+#include "reelfarm/common/filesystem.hpp"
 #include "reelfarm/common/log.hpp"
 
 namespace reelfarm::billing {
@@ -20,29 +20,6 @@ constexpr const char* live_subscription_sql =
     "FROM billing_subscriptions WHERE user_id = $1::uuid AND NOT ended "
     "AND status IN ('active', 'trialing', 'past_due', 'incomplete') "
     "ORDER BY updated_at DESC LIMIT 1";
-
-std::string random_suffix() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out(24, '0');
-  for (auto& c : out) {
-    c = hex[rng() % 16];
-  }
-  return out;
-}
-
-std::string text_of(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::optional<std::int64_t> integer_of(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_number_integer()) {
-    return std::nullopt;
-  }
-  return it->get<std::int64_t>();
-}
 
 template <class T>
 std::optional<T> nullable(const pqxx::field& f) {
@@ -74,9 +51,9 @@ result<void> in_transaction(credit_ledger& ledger, const char* what, Body&& body
 
 }  // namespace
 
-billing_service::billing_service(billing_options options, pg_pool& pool, credit_ledger& ledger,
+billing_service::billing_service(billing_options options, credit_ledger& ledger,
                                  stripe_client& stripe)
-    : options_(std::move(options)), pool_(pool), ledger_(ledger), stripe_(stripe) {}
+    : options_(std::move(options)), ledger_(ledger), stripe_(stripe) {}
 
 result<std::string> billing_service::customer_of(const std::string& user_id, bool create) {
   std::string customer;
@@ -245,7 +222,11 @@ result<checkout_link> billing_service::checkout(const std::string& user_id,
   if (opted_in) {
     params.push_back({"discounts[0][coupon]", options_.data_sharing_coupon});
   }
-  auto session = stripe_.post("checkout/sessions", params, "reelfarm-checkout-" + random_suffix());
+  auto suffix = random_hex(12);
+  if (!suffix) {
+    return suffix.error();
+  }
+  auto session = stripe_.post("checkout/sessions", params, "reelfarm-checkout-" + *suffix);
   if (!session) {
     return session.error();
   }
@@ -369,9 +350,13 @@ result<std::string> billing_service::portal_url(const std::string& user_id) {
                  "there is nothing to manage yet: the customer portal opens after the first "
                  "checkout");
   }
+  auto suffix = random_hex(12);
+  if (!suffix) {
+    return suffix.error();
+  }
   auto session = stripe_.post("billing_portal/sessions",
                               {{"customer", *customer}, {"return_url", options_.return_url}},
-                              "reelfarm-portal-" + random_suffix());
+                              "reelfarm-portal-" + *suffix);
   if (!session) {
     return session.error();
   }

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "json_fields.hpp"
 #include "reelfarm/billing/errc.hpp"
 #include "reelfarm/common/errc.hpp"
 #include "reelfarm/common/log.hpp"
@@ -13,11 +14,6 @@ using json = nlohmann::json;
 
 // Stripe's answers are small; a list page of 100 invoices stays far below.
 constexpr std::size_t max_response_body = 4 << 20;
-
-std::string text_of(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // Stripe's libraries: retry a network failure, a 409 (a concurrent request
 // with the same key, or a lock) and a 5xx, unless Stripe-Should-Retry says

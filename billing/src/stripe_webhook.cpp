@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "json_fields.hpp"
 #include "reelfarm/billing/errc.hpp"
 #include "reelfarm/common/log.hpp"
 #include "reelfarm/store/errc.hpp"
@@ -14,21 +15,6 @@ namespace {
 
 using json = nlohmann::json;
 using effect = webhook_outcome::effect;
-
-std::string text_of(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::int64_t integer_of(const json& object, const char* key, std::int64_t fallback = 0) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
-
-bool flag_of(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_boolean() && it->get<bool>();
-}
 
 bool stripe_id(const std::string& id, std::string_view prefix) {
   static const std::regex shape("^[A-Za-z0-9_]{1,255}$");
@@ -117,7 +103,7 @@ void event_applier::checkout(const json& session) {
   const auto product = row[0][2].as<std::string>();
   const auto asked = row[0][4].as<std::int64_t>();
   const auto currency = row[0][5].as<std::string>();
-  const auto paid = integer_of(session, "amount_total", -1);
+  const auto paid = integer_of(session, "amount_total").value_or(-1);
   auto reference = text_of(session, "client_reference_id");
   if ((!reference.empty() && reference != user) || paid != asked ||
       text_of(session, "currency") != currency ||
@@ -227,8 +213,9 @@ void event_applier::invoice_paid(const json& invoice) {
   const auto user = row[0][0].as<std::string>();
   const auto& p = plan_named(row[0][1].as<std::string>());
   out_.user_id = user;
-  bool renewed = renew_for_invoice(id, user, subscription, integer_of(invoice, "amount_paid"),
-                                   text_of(invoice, "currency"), p);
+  bool renewed =
+      renew_for_invoice(id, user, subscription, integer_of(invoice, "amount_paid").value_or(0),
+                        text_of(invoice, "currency"), p);
   tx_.exec_params0(
       "UPDATE billing_subscriptions SET status = 'active', past_due_since = NULL, "
       "updated_at = now() WHERE subscription_id = $1",
@@ -268,7 +255,7 @@ void event_applier::subscription_changed(const json& object, bool deleted) {
   const auto status = text_of(object, "status");
   const bool terminal =
       deleted || status == "canceled" || status == "unpaid" || status == "incomplete_expired";
-  const auto period_end = integer_of(object, "current_period_end", 0);
+  const auto period_end = integer_of(object, "current_period_end").value_or(0);
   const bool cancel_at_end = flag_of(object, "cancel_at_period_end");
   auto row = tx_.exec_params(
       "SELECT user_id::text, plan, ended, last_event_at FROM billing_subscriptions "
@@ -344,12 +331,12 @@ void event_applier::charge_refunded(const json& charge) {
   const auto amount = row[0][2].as<std::int64_t>();
   const auto currency = row[0][3].as<std::string>();
   out_.user_id = user;
-  if (integer_of(charge, "amount", -1) != amount || text_of(charge, "currency") != currency ||
-      amount <= 0) {
+  if (integer_of(charge, "amount").value_or(-1) != amount ||
+      text_of(charge, "currency") != currency || amount <= 0) {
     throw refused_event(billing_errc::invalid_event,
                         "refunded charge of " + payment + " is not the payment recorded");
   }
-  const auto refunded = std::min(integer_of(charge, "amount_refunded"), amount);
+  const auto refunded = std::min(integer_of(charge, "amount_refunded").value_or(0), amount);
   if (refunded <= row[0][4].as<std::int64_t>()) {
     out_.what = effect::already_applied;
     return;
@@ -450,7 +437,7 @@ result<webhook_outcome> stripe_webhook::apply(std::string_view payload) {
     return error(billing_errc::malformed_event,
                  out.type + ": data.object is not a " + std::string(kind->object));
   }
-  const auto created = integer_of(event, "created");
+  const auto created = integer_of(event, "created").value_or(0);
   std::optional<refused_event> refused;
   webhook_outcome applied;
   auto done = ledger_.transact(

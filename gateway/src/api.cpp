@@ -312,7 +312,7 @@ api_state::api_state(const gateway_options& o, const gateway_backends& b, passwo
       cache(b.redis_url),
       ledger(pool, b.plans, &cache),
       stripe(o.billing.stripe),
-      billing(o.billing, pool, ledger, stripe),
+      billing(o.billing, ledger, stripe),
       accounts(pool, b.plans, cost),
       projects(pool),
       jobs(pool),

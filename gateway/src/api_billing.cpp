@@ -61,9 +61,6 @@ http_response checkout(api_state& s, request_context& ctx) {
       {"plan", json_kind::string, false, 64},
       {"credit_pack", json_kind::string, false, 64},
   }};
-  if (!s.options.billing.enabled()) {
-    return billing_disabled();
-  }
   return with_json(ctx.request, fields, [&](const json& body) {
     billing::checkout_request want{string_field(body, "plan"), string_field(body, "credit_pack")};
     auto link = s.billing.checkout(ctx.caller->user_id, want);
@@ -81,9 +78,6 @@ http_response checkout(api_state& s, request_context& ctx) {
 // What can be bought: the plans with a price and the packs, with the
 // caller's discount.
 http_response offers(api_state& s, request_context& ctx) {
-  if (!s.options.billing.enabled()) {
-    return billing_disabled();
-  }
   auto user = s.accounts.get(ctx.caller->user_id);
   if (!user) {
     return from_error(user.error(), ctx.request);
@@ -117,9 +111,6 @@ http_response offers(api_state& s, request_context& ctx) {
 }
 
 http_response cancel(api_state& s, request_context& ctx) {
-  if (!s.options.billing.enabled()) {
-    return billing_disabled();
-  }
   auto done = s.billing.cancel_at_period_end(ctx.caller->user_id);
   if (!done) {
     return billing_error(done.error(), ctx.request);
@@ -128,9 +119,6 @@ http_response cancel(api_state& s, request_context& ctx) {
 }
 
 http_response invoices(api_state& s, request_context& ctx) {
-  if (!s.options.billing.enabled()) {
-    return billing_disabled();
-  }
   int limit = 20;
   if (auto v = ctx.request.query_param("limit")) {
     auto n = parse_integer(*v, 1, 100);
@@ -147,9 +135,6 @@ http_response invoices(api_state& s, request_context& ctx) {
 }
 
 http_response portal(api_state& s, request_context& ctx) {
-  if (!s.options.billing.enabled()) {
-    return billing_disabled();
-  }
   auto url = s.billing.portal_url(ctx.caller->user_id);
   if (!url) {
     return billing_error(url.error(), ctx.request);
@@ -199,21 +184,25 @@ http_response webhook(api_state& s, request_context& ctx) {
 }  // namespace
 
 void add_billing_routes(api_state& s) {
-  auto bind = [&s](http_response (*f)(api_state&, request_context&)) {
-    return [&s, f](request_context& ctx) { return f(s, ctx); };
+  // The webhook answers without Stripe's keys itself (it needs only the
+  // signing secret); every other route needs billing on.
+  auto billed = [&s](http_response (*f)(api_state&, request_context&)) {
+    return [&s, f](request_context& ctx) {
+      return s.options.billing.enabled() ? f(s, ctx) : billing_disabled();
+    };
   };
   auto& r = s.routes;
   r.add({"POST", "/api/v1/billing/webhook", access::anyone, limit_class::standard, true,
-         bind(webhook)});
-  r.add({"GET", "/api/v1/billing", access::creator, limit_class::standard, true, bind(offers)});
+         [&s](request_context& ctx) { return webhook(s, ctx); }});
+  r.add({"GET", "/api/v1/billing", access::creator, limit_class::standard, true, billed(offers)});
   r.add({"POST", "/api/v1/billing/checkout", access::creator, limit_class::standard, true,
-         bind(checkout)});
+         billed(checkout)});
   r.add({"POST", "/api/v1/billing/subscription/cancel", access::creator, limit_class::standard,
-         true, bind(cancel)});
+         true, billed(cancel)});
   r.add({"GET", "/api/v1/billing/invoices", access::creator, limit_class::standard, true,
-         bind(invoices)});
+         billed(invoices)});
   r.add({"POST", "/api/v1/billing/portal", access::creator, limit_class::standard, true,
-         bind(portal)});
+         billed(portal)});
 }
 
 }  // namespace reelfarm::gateway

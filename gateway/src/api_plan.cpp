@@ -57,11 +57,7 @@ json plan_json(const screenplay::plan& plan) {
 // shots image-to-video), priced as the render will be.
 actors::render_price preview_price(const api_state& s, const screenplay::plan& plan,
                                    actors::render_settings settings, const std::string& user) {
-  for (const auto& c : plan.characters) {
-    if (!c.image.empty() && !settings.character_images.contains(c.name)) {
-      settings.character_images[c.name] = {c.image, ""};
-    }
-  }
+  actors::add_screenplay_images(settings, plan);
   for (auto& [name, image] : settings.character_images) {
     image.sha256 = "preview";  // stored (and hashed) only when the render starts
   }

@@ -281,7 +281,7 @@ TEST_CASE("a failed renewal lapses to the default plan after the grace period",
   options.webhook_secret = "whsec_x";
   options.grace_period = std::chrono::hours(24 * 7);
   stripe_client stripe(options.stripe);
-  billing_service service(options, env.pool, env.ledger, stripe);
+  billing_service service(options, env.ledger, stripe);
   using std::chrono::seconds;
   const std::chrono::system_clock::time_point failed_at{seconds(1'800'000'000)};
   auto within = service.expire_overdue(failed_at + std::chrono::hours(24 * 6));

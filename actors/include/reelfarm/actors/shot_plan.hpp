@@ -48,6 +48,10 @@ std::string casting_seed(const render_settings& settings, const std::string& pro
 /// of its SHA-256), so the same file renders the same film every time.
 std::string screenplay_seed(const std::string& script);
 
+/// Adds the reference images the screenplay names for its characters to
+/// `settings` (an image given in the settings wins).
+void add_screenplay_images(render_settings& settings, const screenplay::plan& plan);
+
 /// The backends a project may choose.
 bool known_backend(const std::string& name);
 

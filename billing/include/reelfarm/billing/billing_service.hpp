@@ -12,7 +12,6 @@
 #include "reelfarm/billing/stripe_client.hpp"
 #include "reelfarm/common/result.hpp"
 #include "reelfarm/store/credit_ledger.hpp"
-#include "reelfarm/store/pg_pool.hpp"
 
 namespace reelfarm::billing {
 
@@ -49,8 +48,9 @@ struct subscription_view {
 /// payment. Thread-safe.
 class billing_service {
  public:
-  billing_service(billing_options options, pg_pool& pool, credit_ledger& ledger,
-                  stripe_client& stripe);
+  /// Its database work runs through the ledger's transactions (one pool,
+  /// one retry policy for every money table).
+  billing_service(billing_options options, credit_ledger& ledger, stripe_client& stripe);
 
   const billing_options& options() const noexcept { return options_; }
 
@@ -86,7 +86,6 @@ class billing_service {
   result<void> ensure_coupon();
 
   billing_options options_;
-  pg_pool& pool_;
   credit_ledger& ledger_;
   stripe_client& stripe_;
   std::atomic<bool> coupon_ready_{false};
